@@ -1,0 +1,555 @@
+"""What each review workflow event must carry, and the checks it must pass against the case.
+
+Part of the pure core (no HTTP, no SQL, no I/O, no clock reads). One pydantic model per
+event of `review_engine.workflow`; the API publishes them as the OpenAPI request bodies, so
+every field has a description. Checking an event's data happens in two steps:
+
+1. the model itself: types, required fields, allowed values, non-empty reasons, URLs and
+   unknown fields (`extra="forbid"`);
+2. `EventPayload.problems(timeline)`: rules that need more than one field or the case's
+   timeline, mostly chronology ("a rapid review cannot be submitted before the Panel was
+   notified"). Each problem names the payload field to correct.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from review_engine.calendar import CalendarRangeError, add_working_days
+from review_engine.timeline import (
+    CaseTimeline,
+    PanelOutcome,
+    PublicationMode,
+    Recommendation,
+    ReviewRoute,
+)
+
+__all__ = [
+    "ADVANCE_COPIES_WORKING_DAYS",
+    "PAYLOAD_SCHEMAS",
+    "ApproveFinalReportPayload",
+    "ClosePayload",
+    "CompleteLearningReviewPayload",
+    "CompleteNationalReviewPayload",
+    "DecideNotToNotifyPayload",
+    "EventPayload",
+    "FieldError",
+    "InformPartnersPayload",
+    "NotifyPanelPayload",
+    "PauseLcsprPayload",
+    "PublishPayload",
+    "RecordPanelResponsePayload",
+    "ReschedulePublicationPayload",
+    "ResumeLcsprPayload",
+    "SendAdvanceCopiesPayload",
+    "StartLearningReviewPayload",
+    "SubmitRapidReviewPayload",
+    "WithdrawPayload",
+    "WithholdPublicationPayload",
+]
+
+# Working Together: the report goes to the Panel and the Secretary of State at least 7
+# working days before publication (domain.md §1 step 12).
+ADVANCE_COPIES_WORKING_DAYS = 7
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with an event's data: the payload field to correct and why."""
+
+    field: str
+    message: str
+
+
+def _http_url(value: str) -> str:
+    # Validate with pydantic's URL rules but keep the caller's text: HttpUrl would
+    # normalise it (e.g. add a trailing slash), and the published address is quoted as given.
+    try:
+        _HTTP_URL.validate_python(value)
+    except ValidationError:
+        raise ValueError("must be an http:// or https:// URL") from None
+    return value
+
+
+_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+PublicTitle = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+PublicUrl = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    AfterValidator(_http_url),
+    Field(json_schema_extra={"format": "uri"}),
+]
+
+
+def _on_or_after(
+    field: str, value: date | None, earliest: date | None, what: str
+) -> FieldError | None:
+    """A problem when `value` is before `earliest` (either unknown means nothing to check)."""
+    if value is None or earliest is None or value >= earliest:
+        return None
+    return FieldError(
+        field, f"must be on or after {what} ({earliest.isoformat()}); got {value.isoformat()}"
+    )
+
+
+def _latest_recorded(timeline: CaseTimeline) -> tuple[str, date]:
+    """The latest date the case has actually recorded, and the timeline field holding it.
+
+    Planned dates are left out: they are intentions, not things that happened.
+    """
+    dates: list[tuple[date, str]] = []
+    for name, value in timeline:
+        if isinstance(value, date) and name != "planned_publication_on":
+            dates.append((value, name))
+    for pause in timeline.pauses:
+        dates.append((pause.started_on, "pauses.started_on"))
+        if pause.resumed_on is not None:
+            dates.append((pause.resumed_on, "pauses.resumed_on"))
+    latest_on, field = max(dates)
+    return field, latest_on
+
+
+class EventPayload(BaseModel):
+    """Base of every event's payload: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    def problems(self, timeline: CaseTimeline) -> list[FieldError]:
+        """Every cross-field and timeline problem, at most one per field, in field order."""
+        found: list[FieldError] = []
+        for name, value in self:
+            # Nothing about a case can happen before the local authority knew of it.
+            if isinstance(value, date):
+                problem = _on_or_after(
+                    name, value, timeline.aware_on, "the date the local authority became aware"
+                )
+                if problem is not None:
+                    found.append(problem)
+        found.extend(problem for problem in self._check(timeline) if problem is not None)
+        first_per_field: dict[str, FieldError] = {}
+        for problem in found:
+            first_per_field.setdefault(problem.field, problem)
+        return list(first_per_field.values())
+
+    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+        """The event's own rules; `None` entries mean "this one passed"."""
+        return iter(())
+
+
+class NotifyPanelPayload(EventPayload):
+    """The local authority notified the national Panel of a serious incident."""
+
+    notified_on: date = Field(description="Date the notification (SIN) was sent to the Panel.")
+    rapid_review_required: bool = Field(
+        True,
+        description=(
+            "False for the death of a looked-after child with no abuse or neglect known or "
+            "suspected, or the death of a care leaver: no rapid review follows and the case "
+            "closes on the notification date."
+        ),
+    )
+
+
+class InformPartnersPayload(EventPayload):
+    """The local authority told the local safeguarding partners about the incident."""
+
+    partners_informed_on: date = Field(description="Date the safeguarding partners were told.")
+
+
+class DecideNotToNotifyPayload(EventPayload):
+    """The partners decided the incident does not meet the criteria for notifying the Panel."""
+
+    decided_on: date = Field(description="Date of the decision not to notify.")
+    reason: Reason = Field(description="Why the notification criteria are not met.")
+
+
+class SubmitRapidReviewPayload(EventPayload):
+    """The partners sent their rapid review, with their recommendation, to the Panel."""
+
+    submitted_on: date = Field(description="Date the rapid review was sent to the Panel.")
+    recommendation: Recommendation = Field(
+        description="The partners' recommendation on what review should follow."
+    )
+
+    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+        yield _on_or_after(
+            "submitted_on", self.submitted_on, timeline.notified_on, "the Panel notification"
+        )
+        # A resubmission answers the Panel's challenge, so it cannot predate that response.
+        if timeline.submitted_on is not None:
+            yield _on_or_after(
+                "submitted_on",
+                self.submitted_on,
+                timeline.panel_response_on,
+                "the Panel's challenge",
+            )
+
+
+class RecordPanelResponsePayload(EventPayload):
+    """The Panel replied to the rapid review: agreed, challenged, or took a national review."""
+
+    received_on: date = Field(description="Date the Panel's response was received.")
+    outcome: PanelOutcome = Field(
+        description=(
+            "agreed: the partners' recommendation stands; challenged: the rapid review "
+            "reopens; national_review: the Panel takes a national review."
+        )
+    )
+    decided_on: date | None = Field(
+        None,
+        description=(
+            "Date the review route was decided (this starts the LCSPR's 6-month clock). "
+            "Defaults to received_on; not allowed when the outcome is challenged."
+        ),
+    )
+    recommendation: Recommendation | None = Field(
+        None,
+        description=(
+            "The partners' new recommendation, only with outcome agreed. Required when they "
+            "recommended a national review and the Panel did not take one."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _decided_when_received(self) -> RecordPanelResponsePayload:
+        # Defaulted here (not in `problems`) so the recorded payload shows the date used.
+        if self.decided_on is None and self.outcome != "challenged":
+            self.decided_on = self.received_on
+        return self
+
+    def review_route(self, timeline: CaseTimeline) -> ReviewRoute | None:
+        """The route this response decides, or `None` when the rapid review reopens."""
+        if self.outcome == "challenged":
+            return None
+        if self.outcome == "national_review":
+            return "national_review"
+        return self.recommendation or timeline.recommendation
+
+    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+        yield _on_or_after(
+            "received_on",
+            self.received_on,
+            timeline.resubmitted_on or timeline.submitted_on,
+            "the latest rapid review submission",
+        )
+        yield _on_or_after("decided_on", self.decided_on, self.received_on, "received_on")
+        # Left unset by the default when challenged, so a date here was given explicitly.
+        if self.outcome == "challenged" and self.decided_on is not None:
+            yield FieldError("decided_on", "no review route is decided when the Panel challenges")
+        if self.outcome != "agreed":
+            if self.recommendation is not None:
+                yield FieldError(
+                    "recommendation",
+                    "a new recommendation goes with outcome agreed only (after a challenge "
+                    "it comes with the resubmitted rapid review)",
+                )
+        elif self.recommendation == "national_review":
+            yield FieldError(
+                "recommendation",
+                "cannot be national_review when the Panel agrees: a national review is the "
+                "Panel's to take (outcome national_review)",
+            )
+        elif self.review_route(timeline) in (None, "national_review"):
+            yield FieldError(
+                "recommendation",
+                "the partners recommended a national review and the Panel has not taken "
+                "one: give their new recommendation (lcspr, learning_review or "
+                "no_further_review)",
+            )
+
+
+class PauseLcsprPayload(EventPayload):
+    """The LCSPR pauses for parallel criminal or coroner proceedings."""
+
+    started_on: date = Field(description="Date the pause started.")
+    reason: Reason = Field(description="Why the review is paused (e.g. a criminal trial).")
+    panel_informed_on: date = Field(description="Date the Panel was told about the pause.")
+
+    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+        yield _on_or_after(
+            "started_on", self.started_on, timeline.decided_on, "the decision to hold the LCSPR"
+        )
+        if timeline.pauses:
+            yield _on_or_after(
+                "started_on",
+                self.started_on,
+                timeline.pauses[-1].resumed_on,
+                "the end of the previous pause",
+            )
+
+
+class ResumeLcsprPayload(EventPayload):
+    """The paused LCSPR resumes."""
+
+    resumed_on: date = Field(description="Date the review resumed.")
+
+    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+        if not timeline.is_paused:
+            # Only a stored case whose state and timeline disagree gets here.
+            yield FieldError("resumed_on", "the case's timeline has no open pause to resume")
+            return
+        yield _on_or_after(
+            "resumed_on", self.resumed_on, timeline.pauses[-1].started_on, "the pause's start"
+        )
+
+
+class ApproveFinalReportPayload(EventPayload):
+    """The partners signed off the LCSPR's final report."""
+
+    approved_on: date = Field(description="Date the final report was approved.")
+    planned_publication_on: date = Field(description="Date the report is planned to be published.")
+
+    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+        yield _on_or_after(
+            "approved_on", self.approved_on, timeline.decided_on, "the decision to hold the LCSPR"
+        )
+        if timeline.pauses:
+            yield _on_or_after(
+                "approved_on",
+                self.approved_on,
+                timeline.pauses[-1].resumed_on,
+                "the end of the last pause",
+            )
+        yield _on_or_after(
+            "planned_publication_on", self.planned_publication_on, self.approved_on, "approved_on"
+        )
+
+
+class SendAdvanceCopiesPayload(EventPayload):
+    """The report went to the Panel, the Secretary of State and Ofsted ahead of publication."""
+
+    sent_on: date = Field(
+        description=(
+            "Date the advance copies were sent; at least 7 working days before publication. "
+            "Sending again (e.g. a revised report) replaces the date."
+        )
+    )
+
+    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+        yield _on_or_after(
+            "sent_on", self.sent_on, timeline.approved_on, "the final report's approval"
+        )
+        yield _on_or_after(
+            "sent_on", self.sent_on, timeline.advance_copies_sent_on, "the copies sent before"
+        )
+
+
+class ReschedulePublicationPayload(EventPayload):
+    """The planned publication date moved (e.g. to wait for a trial or an inquest)."""
+
+    planned_publication_on: date = Field(description="The new planned publication date.")
+    reason: Reason = Field(description="Why publication moved.")
+
+    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+        yield _on_or_after(
+            "planned_publication_on",
+            self.planned_publication_on,
+            timeline.approved_on,
+            "the final report's approval",
+        )
+
+
+class PublishPayload(EventPayload):
+    """The report (or the information on improvements) was published."""
+
+    published_on: date = Field(description="Date of publication.")
+    mode: PublicationMode = Field(
+        description=(
+            "full: the whole report; redacted: anonymised or partly withheld; "
+            "improvements_only: only the information on improvements."
+        )
+    )
+    url: PublicUrl = Field(description="Public address of the published report.")
+    title: PublicTitle = Field(
+        description="Public title of the report (a pseudonym such as 'Child T', never a name)."
+    )
+    late_notice_reason: Reason | None = Field(
+        None,
+        description=(
+            "Why publication went ahead although the advance copies went later than 7 "
+            "working days before published_on. Required then, and only then."
+        ),
+    )
+
+    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+        sent_on = timeline.advance_copies_sent_on
+        if sent_on is None:  # the event's guard refuses publishing before copies went
+            return
+        too_early = _on_or_after(
+            "published_on", self.published_on, sent_on, "the date advance copies were sent"
+        )
+        if too_early is not None:
+            yield too_early
+            return
+        try:
+            latest = add_working_days(self.published_on, -ADVANCE_COPIES_WORKING_DAYS)
+        except CalendarRangeError as exc:
+            yield FieldError("published_on", str(exc))
+            return
+        if sent_on > latest and self.late_notice_reason is None:
+            yield FieldError(
+                "late_notice_reason",
+                f"advance copies went on {sent_on.isoformat()}, but for publication on "
+                f"{self.published_on.isoformat()} they should have gone by "
+                f"{latest.isoformat()} ({ADVANCE_COPIES_WORKING_DAYS} working days before); "
+                "give late_notice_reason to publish anyway, or publish later",
+            )
+        elif sent_on <= latest and self.late_notice_reason is not None:
+            # The clocks read a recorded reason as "late but excused", so an on-time
+            # notice must not carry one.
+            yield FieldError(
+                "late_notice_reason",
+                f"advance copies went on {sent_on.isoformat()}, in time for publication on "
+                f"{self.published_on.isoformat()} (by {latest.isoformat()}); leave it out",
+            )
+
+
+class WithholdPublicationPayload(EventPayload):
+    """Publishing was judged inappropriate; the Panel and Secretary of State were given reasons."""
+
+    reason: Reason = Field(description="Why the report is not published.")
+    panel_informed_on: date = Field(
+        description="Date the Panel and Secretary of State were given the reasons."
+    )
+    withheld_on: date | None = Field(
+        None, description="Date of the decision to withhold. Defaults to panel_informed_on."
+    )
+
+    @model_validator(mode="after")
+    def _withheld_when_informed(self) -> WithholdPublicationPayload:
+        if self.withheld_on is None:
+            self.withheld_on = self.panel_informed_on
+        return self
+
+    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+        approved = "the final report's approval"
+        yield _on_or_after("withheld_on", self.withheld_on, timeline.approved_on, approved)
+        yield _on_or_after(
+            "panel_informed_on", self.panel_informed_on, timeline.approved_on, approved
+        )
+
+
+class StartLearningReviewPayload(EventPayload):
+    """A local learning review starts for a case that was not notified to the Panel."""
+
+    started_on: date = Field(description="Date the local learning review started.")
+
+    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+        yield _on_or_after(
+            "started_on", self.started_on, timeline.not_notified_on, "the decision not to notify"
+        )
+
+
+_PUBLICATION_FIELDS = ("published_on", "url", "title")
+
+
+class CompleteLearningReviewPayload(EventPayload):
+    """The local learning review finished; publishing it is optional."""
+
+    completed_on: date = Field(description="Date the learning review was completed.")
+    published_on: date | None = Field(
+        None, description="Date of publication, if published (with url and title)."
+    )
+    url: PublicUrl | None = Field(None, description="Public address, if published.")
+    title: PublicTitle | None = Field(None, description="Public title, if published.")
+    mode: PublicationMode | None = Field(
+        None, description="How it was published, if published. Defaults to full."
+    )
+
+    @model_validator(mode="after")
+    def _published_in_full_unless_said(self) -> CompleteLearningReviewPayload:
+        if self.published_on is not None and self.mode is None:
+            self.mode = "full"
+        return self
+
+    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+        # Reached from a Panel agreement the review has no start of its own: it began with
+        # the decision.
+        started_on = timeline.learning_review_started_on or timeline.decided_on
+        started = "the learning review's start"
+        yield _on_or_after("completed_on", self.completed_on, started_on, started)
+        yield _on_or_after("published_on", self.published_on, started_on, started)
+        given = [name for name in _PUBLICATION_FIELDS if getattr(self, name) is not None]
+        if given and len(given) < len(_PUBLICATION_FIELDS):
+            for name in _PUBLICATION_FIELDS:
+                if name not in given:
+                    yield FieldError(
+                        name,
+                        "a publication needs published_on, url and title together; "
+                        f"got {', '.join(given)}",
+                    )
+        if not given and self.mode is not None:
+            yield FieldError("mode", "only with a publication (published_on, url and title)")
+
+
+class CompleteNationalReviewPayload(EventPayload):
+    """The Panel's national review (to which the partners contributed) finished."""
+
+    completed_on: date = Field(description="Date the national review was completed.")
+
+    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+        yield _on_or_after(
+            "completed_on",
+            self.completed_on,
+            timeline.decided_on,
+            "the Panel's decision to take a national review",
+        )
+
+
+class WithdrawPayload(EventPayload):
+    """The notification is withdrawn: the incident turned out not to meet the criteria."""
+
+    reason: Reason = Field(description="Why the notification is withdrawn.")
+    withdrawn_on: date = Field(description="Date of the withdrawal.")
+
+    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+        field, latest = _latest_recorded(timeline)
+        yield _on_or_after("withdrawn_on", self.withdrawn_on, latest, f"the case's {field}")
+
+
+class ClosePayload(EventPayload):
+    """The case closes: actions complete and assured, or nothing further to do."""
+
+    closed_on: date = Field(description="Date the case was closed.")
+
+    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+        field, latest = _latest_recorded(timeline)
+        yield _on_or_after("closed_on", self.closed_on, latest, f"the case's {field}")
+
+
+PAYLOAD_SCHEMAS: dict[str, type[EventPayload]] = {
+    "notify_panel": NotifyPanelPayload,
+    "inform_partners": InformPartnersPayload,
+    "decide_not_to_notify": DecideNotToNotifyPayload,
+    "submit_rapid_review": SubmitRapidReviewPayload,
+    "record_panel_response": RecordPanelResponsePayload,
+    "pause": PauseLcsprPayload,
+    "resume": ResumeLcsprPayload,
+    "approve_final_report": ApproveFinalReportPayload,
+    "send_advance_copies": SendAdvanceCopiesPayload,
+    "reschedule_publication": ReschedulePublicationPayload,
+    "publish": PublishPayload,
+    "withhold_publication": WithholdPublicationPayload,
+    "start_learning_review": StartLearningReviewPayload,
+    "complete_learning_review": CompleteLearningReviewPayload,
+    "complete_national_review": CompleteNationalReviewPayload,
+    "withdraw": WithdrawPayload,
+    "close": ClosePayload,
+}
