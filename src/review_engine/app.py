@@ -1,0 +1,126 @@
+"""The ASGI application: `create_app()` wires settings, database, errors, middleware, routes."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from review_engine.body_limit import MAX_BODY_BYTES, BodySizeLimitMiddleware
+from review_engine.cases.router import router as cases_router
+from review_engine.db import create_db_engine, database_at_head
+from review_engine.errors import (
+    ProblemModel,
+    ServiceUnavailable,
+    install_problem_handlers,
+    problem_responses,
+)
+from review_engine.idempotency import IDEMPOTENCY_HEADER, MAX_KEY_LENGTH, IdempotencyMiddleware
+from review_engine.partnerships.router import router as partnerships_router
+from review_engine.settings import Settings, get_settings
+
+API_TITLE = "Review Engine API"
+API_VERSION = "0.1.0"
+
+
+class ReviewEngineAPI(FastAPI):
+    """FastAPI, plus the shared `Problem` schema that `problem_responses` refers to."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            schema = super().openapi()
+            problem = ProblemModel.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(problem.pop("$defs", {}))
+            schemas["Problem"] = problem
+            _document_idempotency(schema)
+            self.openapi_schema = schema
+        return self.openapi_schema
+
+
+def _document_idempotency(schema: dict[str, Any]) -> None:
+    # The middleware serves every POST, so document its header and answers on every POST.
+    parameter = {
+        "name": IDEMPOTENCY_HEADER,
+        "in": "header",
+        "required": False,
+        "description": (
+            "Makes the POST safe to retry: a retry with the same key and body within 24 hours "
+            "returns the first response (with `Idempotent-Replayed: true`)."
+        ),
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    }
+    for path in schema.get("paths", {}).values():
+        operation = path.get("post")
+        if operation is None:
+            continue
+        operation.setdefault("parameters", []).append(parameter)
+        for status, response in problem_responses(400, 409, 422).items():
+            operation.setdefault("responses", {}).setdefault(str(status), response)
+
+
+def operation_id(route: APIRoute) -> str:
+    """Client-friendly operation ids: `partnerships-create_partnership`, not FastAPI's long form."""
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app. The engine is created now and disposed when the lifespan ends."""
+    settings = settings or get_settings()
+    engine = create_db_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = ReviewEngineAPI(
+        title=API_TITLE,
+        version=API_VERSION,
+        summary="Case review workflow for Safeguarding Children Partnerships in England.",
+        lifespan=lifespan,
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+        generate_unique_id_function=operation_id,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+
+    install_problem_handlers(app)
+    # add_middleware wraps: the last added runs first. The size cap must see the body
+    # before the idempotency middleware buffers it.
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+
+    app.include_router(partnerships_router)
+    app.include_router(cases_router)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness: the process is serving requests")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Readiness: the database answers and is fully migrated",
+        responses=problem_responses(503),
+    )
+    def readyz() -> dict[str, str]:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            at_head = database_at_head(engine)
+        except SQLAlchemyError as exc:
+            raise ServiceUnavailable("The database is not answering.") from exc
+        if not at_head:
+            raise ServiceUnavailable("The database schema is not at the latest migration.")
+        return {"status": "ok"}
+
+    return app
+
+
+__all__ = ["API_TITLE", "API_VERSION", "ReviewEngineAPI", "create_app", "operation_id"]

@@ -1,0 +1,1 @@
+"""Cases: one serious child safeguarding incident, from referral to closure."""

@@ -1,0 +1,109 @@
+"""Case tables: the case itself, its themes, its stored deadlines and its audit history.
+
+`Case.version` is SQLAlchemy's `version_id_col`: every UPDATE carries `WHERE version = ?`, so
+two writers holding the same ETag cannot both commit (the loser gets `StaleDataError`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from review_engine.db import utcnow
+from review_engine.workflow import STATES
+
+_STATE_VALUES = ", ".join(f"'{state}'" for state in STATES)
+
+_case_version = Column("version", Integer, nullable=False)
+
+
+class Case(SQLModel, table=True):
+    """One serious child safeguarding incident in one partnership."""
+
+    __tablename__ = "review_case"  # "case" is a reserved word in SQL
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "reference", name="uq_review_case_reference"),
+        CheckConstraint(f"state IN ({_STATE_VALUES})", name="state"),
+        CheckConstraint(
+            "incident_type IN ('death', 'serious_harm', 'other')", name="incident_type"
+        ),
+        Index("ix_review_case_listing", "created_at", "id"),
+    )
+    __mapper_args__ = {"version_id_col": _case_version}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    partnership_id: uuid.UUID = Field(foreign_key="partnership.id", index=True)
+    reference: str = Field(max_length=60)
+    incident_type: str = Field(max_length=20)
+    aware_on: date
+    state: str = Field(default="referred", max_length=30, index=True)
+    version: int = Field(default=1, sa_column=_case_version)
+    themes: list[str] = Field(default_factory=list, sa_type=JSON)
+    # Sensitive (personal and special-category data): read only on the single-case route.
+    incident_on: date | None = None
+    looked_after: bool | None = None
+    summary: str | None = Field(default=None, max_length=20000)
+    children: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    # The recorded dates and decisions (`CaseTimeline` as JSON); events replace it whole.
+    timeline: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CaseTheme(SQLModel, table=True):
+    """A case's themes, one row each, so `GET /cases?theme=` is an indexed lookup."""
+
+    __tablename__ = "case_theme"
+
+    case_id: uuid.UUID = Field(foreign_key="review_case.id", primary_key=True, ondelete="CASCADE")
+    theme: str = Field(primary_key=True, max_length=40, index=True)
+
+
+class CaseDeadline(SQLModel, table=True):
+    """A clock's due date as last computed, so "what is overdue as of D" is an index scan.
+
+    Rewritten in the same transaction as every change that can move a deadline.
+    """
+
+    __tablename__ = "case_deadline"
+    __table_args__ = (
+        UniqueConstraint("case_id", "name", name="uq_case_deadline_clock"),
+        Index("ix_case_deadline_open", "due_on", "met_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="review_case.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=40)
+    kind: str = Field(max_length=20)
+    due_on: date
+    statutory_due_on: date
+    met_on: date | None = None
+    waived: bool = False
+    paused: bool = False
+    start_event: str = Field(max_length=40)
+    start_on: date
+    calendar_version: str = Field(max_length=200)
+    computed_at: datetime = Field(default_factory=utcnow)
+
+
+class CaseHistoryEntry(SQLModel, table=True):
+    """One change to a case, append-only: who, when, what, and the state before and after."""
+
+    __tablename__ = "case_history"
+    __table_args__ = (UniqueConstraint("case_id", "version", name="uq_case_history_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="review_case.id", index=True, ondelete="CASCADE")
+    version: int  # the case version this change produced
+    at: datetime = Field(default_factory=utcnow)
+    actor: str = Field(max_length=100)  # the API key's name
+    action: str = Field(max_length=20)  # create | event | patch
+    event: str | None = Field(default=None, max_length=40)
+    from_state: str | None = Field(default=None, max_length=30)
+    to_state: str = Field(max_length=30)
+    # Event data or changed field names, with sensitive values left out.
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)

@@ -1,0 +1,284 @@
+"""Case routes: thin. Parse the request, call the service, shape the response."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from review_engine import workflow
+from review_engine.auth.dependencies import MemberDep, ViewerDep
+from review_engine.calendar import Calendar
+from review_engine.cases import deadlines as stored_deadlines
+from review_engine.cases import listing, service
+from review_engine.cases.deadlines import ClockContext
+from review_engine.cases.etags import case_etag, if_none_match_hits, parse_if_match
+from review_engine.cases.schemas import (
+    CaseCreate,
+    CasePage,
+    CasePatch,
+    CaseRead,
+    CaseSummary,
+    HistoryPage,
+)
+from review_engine.db import SessionDep
+from review_engine.errors import FieldError, UnprocessableContent, problem_responses
+from review_engine.settings import Settings
+
+router = APIRouter(tags=["cases"])
+
+
+def get_clock_context(request: Request) -> ClockContext:
+    """Built once per app from its settings (the calendar caches its bank holidays)."""
+    context: ClockContext | None = getattr(request.app.state, "clock_context", None)
+    if context is None:
+        settings: Settings = request.app.state.settings
+        context = ClockContext(
+            calendar=Calendar(extra_closure_days=settings.extra_closure_days),
+            due_soon_working_days=settings.due_soon_working_days,
+            timezone=settings.timezone,
+        )
+        request.app.state.clock_context = context
+    return context
+
+
+ClockContextDep = Annotated[ClockContext, Depends(get_clock_context)]
+IfMatch = Annotated[
+    str | None,
+    Header(description="The case's current ETag (required: 428 without it, 412 if stale)."),
+]
+AsOf = Annotated[
+    date | None,
+    Query(description="Evaluate deadline statuses as of this day (default: today, London)."),
+]
+
+
+def _summary_fields(view: service.CaseView, context: ClockContext, as_of: date) -> dict[str, Any]:
+    case = view.case
+    deadlines = stored_deadlines.evaluate(
+        view.timeline,
+        clock_start=view.partnership.rapid_review_clock_start,
+        context=context,
+        as_of=as_of,
+    )
+    return {
+        "id": case.id,
+        "partnership": view.partnership.code,
+        "reference": case.reference,
+        "incident_type": case.incident_type,
+        "aware_on": case.aware_on,
+        "state": view.state,
+        "version": view.version,
+        "themes": case.themes,
+        "deadlines": [stored_deadlines.deadline_read(deadline) for deadline in deadlines],
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+    }
+
+
+def _case_read(view: service.CaseView, context: ClockContext, as_of: date) -> CaseRead:
+    case = view.case
+    return CaseRead(
+        **_summary_fields(view, context, as_of),
+        incident_on=case.incident_on,
+        looked_after=case.looked_after,
+        summary=case.summary,
+        children=case.children,  # validated into ChildDetails
+        timeline=view.timeline.model_dump(mode="json", exclude={"aware_on"}),
+        allowed_events=workflow.allowed_events(state=view.state, timeline=view.timeline),
+        as_of=as_of,
+    )
+
+
+def _case_response(
+    view: service.CaseView, context: ClockContext, as_of: date, *, status_code: int = 200
+) -> JSONResponse:
+    body = _case_read(view, context, as_of).model_dump(mode="json")
+    headers = {"ETag": case_etag(view.version, as_of)}
+    if status_code == 201:
+        headers["Location"] = f"/cases/{view.case.id}"
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+@router.post(
+    "/cases",
+    status_code=201,
+    response_model=CaseRead,
+    summary="Record a new referral",
+    responses=problem_responses(401, 403, 409, 422),
+)
+def create_case(
+    case_in: CaseCreate, principal: MemberDep, session: SessionDep, context: ClockContextDep
+) -> JSONResponse:
+    view = service.create_case(
+        session=session, principal=principal, case_in=case_in, context=context
+    )
+    return _case_response(view, context, context.today(), status_code=201)
+
+
+@router.get(
+    "/cases",
+    response_model=CasePage,
+    summary="List cases (no sensitive fields), oldest first",
+    responses=problem_responses(401, 422),
+)
+def list_cases(
+    request: Request,
+    principal: ViewerDep,
+    session: SessionDep,
+    context: ClockContextDep,
+    as_of: AsOf = None,
+    partnership: Annotated[str | None, Query(description="Partnership code")] = None,
+    state: Annotated[str | None, Query(description="Workflow state, e.g. lcspr")] = None,
+    theme: Annotated[str | None, Query(max_length=40)] = None,
+    overdue: Annotated[bool | None, Query(description="Only cases with a deadline overdue")] = None,
+    due_before: Annotated[
+        date | None, Query(description="Only cases with a running deadline due before this day")
+    ] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> CasePage:
+    day = as_of or context.today()
+    settings: Settings = request.app.state.settings
+    if state is not None and state not in workflow.STATES:
+        raise UnprocessableContent(
+            f"Unknown state; use one of: {', '.join(workflow.STATES)}.",
+            errors=[FieldError(field="query.state", message="unknown workflow state")],
+        )
+    rows, next_cursor = listing.list_cases(
+        session=session,
+        principal=principal,
+        filters=listing.CaseFilters(
+            partnership=partnership,
+            state=state,
+            theme=theme,
+            overdue=overdue,
+            due_before=due_before,
+        ),
+        as_of=day,
+        cursor=cursor,
+        limit=min(limit, settings.max_page_size),
+    )
+    items = [
+        CaseSummary(**_summary_fields(service.view_of(case, partnership), context, day))
+        for case, partnership in rows
+    ]
+    return CasePage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/cases/{case_id}",
+    response_model=CaseRead,
+    summary="Read one case, with its deadlines and the events allowed now",
+    responses={304: {"description": "Not modified"}, **problem_responses(401, 404)},
+)
+def read_case(
+    case_id: uuid.UUID,
+    principal: ViewerDep,
+    session: SessionDep,
+    context: ClockContextDep,
+    as_of: AsOf = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    view = service.get_case(session=session, principal=principal, case_id=case_id)
+    day = as_of or context.today()
+    etag = case_etag(view.version, day)
+    if if_none_match_hits(if_none_match, etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    return _case_response(view, context, day)
+
+
+@router.patch(
+    "/cases/{case_id}",
+    response_model=CaseRead,
+    summary="Correct descriptive fields (themes, summary, children, incident_on, looked_after)",
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+def patch_case(
+    case_id: uuid.UUID,
+    patch: CasePatch,
+    principal: MemberDep,
+    session: SessionDep,
+    context: ClockContextDep,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    today = context.today()
+    view = service.patch_case(
+        session=session,
+        principal=principal,
+        case_id=case_id,
+        patch=patch,
+        accepted_versions=parse_if_match(if_match),
+        current_etag=lambda version: case_etag(version, today),
+        context=context,
+    )
+    return _case_response(view, context, today)
+
+
+@router.get(
+    "/cases/{case_id}/history",
+    response_model=HistoryPage,
+    summary="The case's append-only audit trail, oldest first",
+    responses=problem_responses(401, 404),
+)
+def case_history(case_id: uuid.UUID, principal: ViewerDep, session: SessionDep) -> HistoryPage:
+    entries = service.list_history(session=session, principal=principal, case_id=case_id)
+    return HistoryPage.model_validate({"items": [entry.model_dump() for entry in entries]})
+
+
+def _event_route(event: str) -> None:
+    schema = workflow.payload_schema(event)
+
+    def fire_event(
+        case_id: uuid.UUID,
+        principal: MemberDep,
+        session: SessionDep,
+        context: ClockContextDep,
+        payload: Annotated[dict[str, Any], Body(default_factory=dict)],
+        if_match: IfMatch = None,
+        dry_run: Annotated[
+            bool, Query(description="Answer with the case as it would be; write nothing")
+        ] = False,
+    ) -> JSONResponse:
+        today = context.today()
+        view = service.fire_event(
+            session=session,
+            principal=principal,
+            case_id=case_id,
+            event=event,
+            payload=payload,
+            accepted_versions=parse_if_match(if_match, required=not dry_run),
+            current_etag=lambda version: case_etag(version, today),
+            dry_run=dry_run,
+            context=context,
+        )
+        return _case_response(view, context, today)
+
+    router.add_api_route(
+        f"/cases/{{case_id}}/events/{event}",
+        fire_event,
+        methods=["POST"],
+        name=f"fire_{event}",
+        summary=f"Fire the {event} event",
+        description=(schema.__doc__ or "").strip(),
+        response_model=CaseRead,
+        responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": schema.model_json_schema()}},
+            }
+        },
+    )
+
+
+for _event in workflow.EVENTS:
+    _event_route(_event)
+
+
+@router.get("/workflow", tags=["workflow"], summary="States, events and transitions")
+def describe_workflow(principal: ViewerDep) -> dict[str, Any]:
+    return workflow.describe()

@@ -1,0 +1,166 @@
+"""API shapes for cases: what clients send and what they get back.
+
+Sensitive fields (`summary`, `children`, `incident_on`, `looked_after`) appear only in
+`CaseRead`, the single-case read; lists use `CaseSummary`, and the history never carries
+their values.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from review_engine.clocks import ClockName, ClockStatus, Unit
+from review_engine.timeline import IncidentType
+
+Theme = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$"),
+    Field(description="A lowercase theme tag, e.g. neglect, sudi, criminal_exploitation."),
+]
+Reference = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9/._-]*$"
+    ),
+    Field(description="The partnership's own case reference (unique within the partnership)."),
+]
+PartnershipCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+SENSITIVE_CASE_FIELDS = frozenset({"summary", "children", "incident_on", "looked_after"})
+
+# The Panel's notification covers up to 4 children; further children go in free text.
+MAX_CHILDREN = 4
+
+
+class ChildDetails(BaseModel):
+    """One child the notification is about. Every field is personal or special-category data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: ShortText | None = None
+    other_names: ShortText | None = None
+    date_of_birth: date | None = None
+    age_years: int | None = Field(default=None, ge=0, le=25)
+    sex: ShortText | None = None
+    ethnicity: ShortText | None = None
+    disability: ShortText | None = None
+    address: Annotated[str, StringConstraints(max_length=500)] | None = None
+    looked_after: bool | None = None
+    placement_type: ShortText | None = None
+    plan: Literal["child_in_need", "child_protection"] | None = Field(
+        default=None, description="A child-in-need or child-protection plan at the time."
+    )
+    known_to: list[ShortText] = Field(
+        default_factory=list, max_length=20, description="Agencies the child was known to."
+    )
+
+
+class CaseCreate(BaseModel):
+    """A new referral of a serious child safeguarding incident."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    partnership: PartnershipCode = Field(description="The code of the partnership that leads.")
+    reference: Reference
+    incident_type: IncidentType
+    aware_on: date = Field(description="When the local authority became aware (day 0).")
+    incident_on: date | None = Field(default=None, description="When the incident happened.")
+    looked_after: bool | None = Field(default=None, description="Was a child looked after?")
+    themes: list[Theme] = Field(default_factory=list, max_length=12)
+    summary: Annotated[str, StringConstraints(max_length=20000)] | None = Field(
+        default=None, description="Case outline (sensitive)."
+    )
+    children: list[ChildDetails] = Field(default_factory=list, max_length=MAX_CHILDREN)
+
+    @model_validator(mode="after")
+    def _incident_before_awareness(self) -> CaseCreate:
+        if self.incident_on is not None and self.incident_on > self.aware_on:
+            raise ValueError("incident_on cannot be after aware_on")
+        return self
+
+
+class CasePatch(BaseModel):
+    """Descriptive fields a member may correct. Everything else is set by events."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    themes: list[Theme] | None = Field(default=None, max_length=12)
+    summary: Annotated[str, StringConstraints(max_length=20000)] | None = None
+    children: list[ChildDetails] | None = Field(default=None, max_length=MAX_CHILDREN)
+    incident_on: date | None = None
+    looked_after: bool | None = None
+
+
+class DeadlineBasisRead(BaseModel):
+    rule: str = Field(description="The rule and its source reference.")
+    start_event: str
+    start_on: date
+    length: int
+    unit: Unit
+    calendar_version: str
+    paused_working_days: int
+    waiver_reason: str | None
+    late_notice_reason: str | None
+
+
+class DeadlineRead(BaseModel):
+    name: ClockName
+    kind: Literal["deadline", "constraint"]
+    due_on: date
+    statutory_due_on: date = Field(description="The due date before any pause extension.")
+    status: ClockStatus
+    met_on: date | None
+    basis: DeadlineBasisRead
+
+
+class CaseSummary(BaseModel):
+    """A case in a list: no sensitive fields."""
+
+    id: uuid.UUID
+    partnership: str
+    reference: str
+    incident_type: IncidentType
+    aware_on: date
+    state: str
+    version: int
+    themes: list[str]
+    deadlines: list[DeadlineRead]
+    created_at: datetime
+    updated_at: datetime
+
+
+class CaseRead(CaseSummary):
+    """The whole case, as the single-case read returns it."""
+
+    incident_on: date | None
+    looked_after: bool | None
+    summary: str | None
+    children: list[ChildDetails]
+    timeline: dict[str, Any] = Field(description="Every date and decision recorded by events.")
+    allowed_events: list[str] = Field(description="Events that may be fired now.")
+    as_of: date = Field(description="The day deadline statuses are evaluated for.")
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+
+
+class HistoryEntryRead(BaseModel):
+    version: int
+    at: datetime
+    actor: str
+    action: Literal["create", "event", "patch"]
+    event: str | None
+    from_state: str | None
+    to_state: str
+    details: dict[str, Any]
+
+
+class HistoryPage(BaseModel):
+    items: list[HistoryEntryRead]

@@ -1,0 +1,383 @@
+"""Case operations. Each public function owns its transaction: it commits everything
+(the case, its deadline rows, its history entry) or nothing.
+
+A case in a partnership the caller may not see is reported as `NotFound`, exactly as if it
+did not exist (OWASP API1).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, col
+
+from review_engine import workflow
+from review_engine.auth.models import Principal, Role
+from review_engine.cases import deadlines as stored_deadlines
+from review_engine.cases.deadlines import ClockContext, timeline_of
+from review_engine.cases.models import Case, CaseHistoryEntry, CaseTheme
+from review_engine.cases.schemas import SENSITIVE_CASE_FIELDS, CaseCreate, CasePatch
+from review_engine.db import utcnow
+from review_engine.errors import (
+    DuplicateReference,
+    FieldError,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    TransitionNotAllowed,
+    UnprocessableContent,
+)
+from review_engine.partnerships.models import Partnership
+from review_engine.timeline import CaseTimeline
+
+# Events that publish or prepare publication: a manager's decision, not a member's.
+PUBLICATION_EVENTS = frozenset(
+    {
+        "approve_final_report",
+        "send_advance_copies",
+        "reschedule_publication",
+        "publish",
+        "withhold_publication",
+    }
+)
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as it is (or would be, for a dry run), with its partnership."""
+
+    case: Case
+    partnership: Partnership
+    state: str
+    timeline: CaseTimeline
+    version: int
+
+
+def view_of(case: Case, partnership: Partnership) -> CaseView:
+    return CaseView(
+        case=case,
+        partnership=partnership,
+        state=case.state,
+        timeline=timeline_of(case),
+        version=case.version,
+    )
+
+
+def _not_found(case_id: uuid.UUID) -> NotFound:
+    return NotFound(f"No case with id {case_id}.")
+
+
+def get_case(*, session: Session, principal: Principal, case_id: uuid.UUID) -> CaseView:
+    """Returns the case if it exists and the caller may see its partnership."""
+    row = session.execute(
+        select(Case, Partnership)
+        .join(Partnership, col(Partnership.id) == col(Case.partnership_id))
+        .where(col(Case.id) == case_id)
+    ).one_or_none()
+    if row is None or not principal.can_access(row[1].code):
+        raise _not_found(case_id)
+    return view_of(row[0], row[1])
+
+
+def _partnership_for_create(*, session: Session, principal: Principal, code: str) -> Partnership:
+    partnership: Partnership | None = session.execute(
+        select(Partnership).where(col(Partnership.code) == code)
+    ).scalar_one_or_none()
+    if partnership is None or not principal.can_access(code):
+        raise UnprocessableContent(
+            f"No partnership with code {code!r}.",
+            errors=[FieldError(field="body.partnership", message="unknown partnership code")],
+        )
+    return partnership
+
+
+def _record(
+    *,
+    session: Session,
+    case: Case,
+    principal: Principal,
+    action: str,
+    from_state: str | None,
+    event: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        CaseHistoryEntry(
+            case_id=case.id,
+            version=case.version,
+            actor=principal.key_name,
+            action=action,
+            event=event,
+            from_state=from_state,
+            to_state=case.state,
+            details=details or {},
+        )
+    )
+
+
+def _store_deadlines(
+    *, session: Session, case: Case, partnership: Partnership, context: ClockContext
+) -> None:
+    evaluated = stored_deadlines.evaluate(
+        timeline_of(case),
+        clock_start=partnership.rapid_review_clock_start,
+        context=context,
+        as_of=context.today(),
+    )
+    stored_deadlines.store(session=session, case=case, deadlines=evaluated)
+
+
+def _index_themes(*, session: Session, case: Case) -> None:
+    """Rewrites the case's `case_theme` rows from `case.themes` (after the case is flushed)."""
+    session.execute(delete(CaseTheme).where(col(CaseTheme.case_id) == case.id))
+    session.add_all(CaseTheme(case_id=case.id, theme=theme) for theme in case.themes)
+
+
+def create_case(
+    *, session: Session, principal: Principal, case_in: CaseCreate, context: ClockContext
+) -> CaseView:
+    """Records a new referral in `referred`, with its first deadlines and history entry."""
+    partnership = _partnership_for_create(
+        session=session, principal=principal, code=case_in.partnership
+    )
+    if case_in.aware_on > context.today():
+        raise UnprocessableContent(
+            "aware_on cannot be in the future.",
+            errors=[FieldError(field="body.aware_on", message="cannot be in the future")],
+        )
+    duplicate = session.execute(
+        select(col(Case.id)).where(
+            col(Case.partnership_id) == partnership.id, col(Case.reference) == case_in.reference
+        )
+    ).first()
+    if duplicate is not None:
+        raise _duplicate(case_in.reference)
+    timeline = CaseTimeline(aware_on=case_in.aware_on)
+    case = Case(
+        partnership_id=partnership.id,
+        reference=case_in.reference,
+        incident_type=case_in.incident_type,
+        aware_on=case_in.aware_on,
+        incident_on=case_in.incident_on,
+        looked_after=case_in.looked_after,
+        summary=case_in.summary,
+        children=[child.model_dump(mode="json") for child in case_in.children],
+        themes=list(dict.fromkeys(case_in.themes)),
+        timeline=timeline.model_dump(mode="json"),
+    )
+    session.add(case)
+    try:
+        session.flush()  # assigns version 1
+        _index_themes(session=session, case=case)
+        _store_deadlines(session=session, case=case, partnership=partnership, context=context)
+        _record(
+            session=session,
+            case=case,
+            principal=principal,
+            action="create",
+            from_state=None,
+            details={"reference": case.reference, "incident_type": case.incident_type},
+        )
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # a concurrent create took the reference first
+        raise _duplicate(case_in.reference) from None
+    session.refresh(case)
+    return view_of(case, partnership)
+
+
+def _duplicate(reference: str) -> DuplicateReference:
+    return DuplicateReference(
+        f"The partnership already has a case with reference {reference!r}.",
+    )
+
+
+def _check_version(view: CaseView, accepted_versions: set[int] | None, etag: str) -> None:
+    """`accepted_versions` is None for `If-Match: *` (any current version)."""
+    if accepted_versions is not None and view.version not in accepted_versions:
+        raise PreconditionFailed(
+            "The case has changed since you read it: read it again and retry.",
+            headers={"ETag": etag},
+            current_etag=etag,
+        )
+
+
+def fire_event(
+    *,
+    session: Session,
+    principal: Principal,
+    case_id: uuid.UUID,
+    event: str,
+    payload: Mapping[str, Any],
+    accepted_versions: set[int] | None,
+    current_etag: Any,
+    dry_run: bool,
+    context: ClockContext,
+) -> CaseView:
+    """Fires a workflow event; commits the new state, deadlines and history entry together.
+
+    `current_etag(version)` renders the ETag a 412 should carry.
+    """
+    view = get_case(session=session, principal=principal, case_id=case_id)
+    if event in PUBLICATION_EVENTS and not principal.at_least(Role.MANAGER):
+        raise Forbidden(f"{event} needs the manager role.")
+    _check_version(view, accepted_versions, current_etag(view.version))
+    try:
+        transition = workflow.fire(
+            state=view.state, timeline=view.timeline, event=event, payload=payload
+        )
+    except workflow.IllegalEvent as exc:
+        raise TransitionNotAllowed(
+            str(exc), allowed_events=exc.allowed_events, state=view.state
+        ) from None
+    except workflow.InvalidEventData as exc:
+        errors = [
+            FieldError(
+                field=f"body.{error.field}" if error.field else "body", message=error.message
+            )
+            for error in exc.errors
+        ]
+        raise UnprocessableContent(f"Invalid data for {event}.", errors=errors) from None
+    future = _future_dates(transition.recorded, context.today())
+    if future:
+        raise UnprocessableContent(
+            f"Dates recorded by {event} cannot be in the future.", errors=future
+        )
+    if dry_run:
+        return CaseView(
+            case=view.case,
+            partnership=view.partnership,
+            state=transition.target,
+            timeline=transition.timeline,
+            version=view.version,
+        )
+    case = view.case
+    case.state = transition.target
+    case.timeline = transition.timeline.model_dump(mode="json")
+    case.updated_at = utcnow()
+    try:
+        session.flush()  # UPDATE ... WHERE version = <read version>
+    except StaleDataError:
+        session.rollback()
+        raise _lost_race(
+            session=session, principal=principal, case_id=case_id, etag=current_etag
+        ) from None
+    _store_deadlines(session=session, case=case, partnership=view.partnership, context=context)
+    _record(
+        session=session,
+        case=case,
+        principal=principal,
+        action="event",
+        event=event,
+        from_state=transition.source,
+        details=transition.recorded,
+    )
+    session.commit()
+    session.refresh(case)
+    return view_of(case, view.partnership)
+
+
+# Event dates record what happened, so they cannot be after today; only a plan may be.
+_FORWARD_LOOKING_FIELDS = frozenset({"planned_publication_on"})
+
+
+def _future_dates(recorded: Mapping[str, Any], today: date) -> list[FieldError]:
+    return [
+        FieldError(field=f"body.{name}", message=f"cannot be after today ({today.isoformat()})")
+        for name, value in recorded.items()
+        if name.endswith("_on")
+        and name not in _FORWARD_LOOKING_FIELDS
+        and isinstance(value, str)
+        and date.fromisoformat(value) > today
+    ]
+
+
+def _lost_race(
+    *, session: Session, principal: Principal, case_id: uuid.UUID, etag: Any
+) -> PreconditionFailed:
+    current = get_case(session=session, principal=principal, case_id=case_id)
+    tag = etag(current.version)
+    return PreconditionFailed(
+        "The case changed while your request was being processed: read it again and retry.",
+        headers={"ETag": tag},
+        current_etag=tag,
+    )
+
+
+def patch_case(
+    *,
+    session: Session,
+    principal: Principal,
+    case_id: uuid.UUID,
+    patch: CasePatch,
+    accepted_versions: set[int] | None,
+    current_etag: Any,
+    context: ClockContext,
+) -> CaseView:
+    """Corrects descriptive fields; the history records which fields changed, not values."""
+    view = get_case(session=session, principal=principal, case_id=case_id)
+    _check_version(view, accepted_versions, current_etag(view.version))
+    case = view.case
+    changes = patch.model_dump(exclude_unset=True, mode="json")
+    if "incident_on" in changes and patch.incident_on and patch.incident_on > case.aware_on:
+        raise UnprocessableContent(
+            "incident_on cannot be after aware_on.",
+            errors=[FieldError(field="body.incident_on", message="cannot be after aware_on")],
+        )
+    for name in ("summary", "children", "looked_after"):
+        if name in changes:
+            setattr(case, name, changes[name])
+    if "incident_on" in changes:
+        case.incident_on = patch.incident_on
+    if "themes" in changes:
+        case.themes = list(dict.fromkeys(patch.themes or []))
+    case.updated_at = utcnow()
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        raise _lost_race(
+            session=session, principal=principal, case_id=case_id, etag=current_etag
+        ) from None
+    if "themes" in changes:
+        _index_themes(session=session, case=case)
+    details: dict[str, Any] = {"changed": sorted(changes)}
+    if "themes" in changes:
+        details["themes"] = case.themes
+    assert not SENSITIVE_CASE_FIELDS & (set(details) - {"changed"})
+    _record(
+        session=session,
+        case=case,
+        principal=principal,
+        action="patch",
+        from_state=case.state,
+        details=details,
+    )
+    session.commit()
+    session.refresh(case)
+    return view_of(case, view.partnership)
+
+
+def list_history(
+    *, session: Session, principal: Principal, case_id: uuid.UUID
+) -> list[CaseHistoryEntry]:
+    """The case's audit trail, oldest first."""
+    get_case(session=session, principal=principal, case_id=case_id)
+    return list(
+        session.execute(
+            select(CaseHistoryEntry)
+            .where(col(CaseHistoryEntry.case_id) == case_id)
+            .order_by(col(CaseHistoryEntry.version))
+        ).scalars()
+    )
+
+
+def reference_date(context: ClockContext, as_of: date | None) -> date:
+    return as_of or context.today()

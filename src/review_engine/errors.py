@@ -1,0 +1,362 @@
+"""Problem details (RFC 9457): every error the API returns is `application/problem+json`.
+
+Raise a `Problem` subclass anywhere below a route (service, dependency, route); the handlers
+installed by `install_problem_handlers` turn it into a response. Each subclass has a fixed
+`status`, `title` and `type`; the case-specific text goes in `detail`.
+
+Our exception hierarchy:
+
+* Problem
+  + BadRequest (400)
+  + Unauthorized (401, always sends `WWW-Authenticate: Bearer`)
+  + Forbidden (403)
+  + NotFound (404)
+  + MethodNotAllowed (405)
+  + Conflict (409)
+    - TransitionNotAllowed (extension `allowed_events`)
+    - DuplicateReference
+    - DuplicateCode
+    - IdempotencyKeyInFlight
+  + PreconditionFailed (412)
+  + PayloadTooLarge (413)
+  + UnprocessableContent (422, extension `errors: [{field, message}]`)
+    - IdempotencyKeyReused
+  + PreconditionRequired (428)
+  + InternalServerError (500)
+  + ServiceUnavailable (503)
+
+Never put submitted values in a problem: a rejected field may hold a child's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+__all__ = [
+    "PROBLEM_MEDIA_TYPE",
+    "BadRequest",
+    "Conflict",
+    "DuplicateCode",
+    "DuplicateReference",
+    "FieldError",
+    "Forbidden",
+    "IdempotencyKeyInFlight",
+    "IdempotencyKeyReused",
+    "InternalServerError",
+    "MethodNotAllowed",
+    "NotFound",
+    "PayloadTooLarge",
+    "PreconditionFailed",
+    "PreconditionRequired",
+    "Problem",
+    "ProblemModel",
+    "ServiceUnavailable",
+    "TransitionNotAllowed",
+    "Unauthorized",
+    "UnprocessableContent",
+    "install_problem_handlers",
+    "problem_for_status",
+    "problem_responses",
+    "validation_field_errors",
+]
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class Problem(Exception):
+    """Base of every API error; carries the RFC 9457 members and any extension members."""
+
+    status: int = 500
+    title: str = "Internal server error"
+    type: str = "/problems/internal-server-error"
+
+    def __init__(
+        self, detail: str, *, headers: dict[str, str] | None = None, **extensions: Any
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = dict(headers or {})
+        self.extensions = extensions
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        """The JSON members of this problem; `instance` is the request path."""
+        members: dict[str, Any] = {
+            "type": self.type,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if instance is not None:
+            members["instance"] = instance
+        members.update(self.extensions)
+        return members
+
+    def to_response(self, instance: str | None = None) -> JSONResponse:
+        """Render as an `application/problem+json` response."""
+        return JSONResponse(
+            self.body(instance),
+            status_code=self.status,
+            headers=self.headers,
+            media_type=PROBLEM_MEDIA_TYPE,
+        )
+
+
+class BadRequest(Problem):
+    status = 400
+    title = "Bad request"
+    type = "/problems/bad-request"
+
+
+class Unauthorized(Problem):
+    status = 401
+    title = "Unauthorized"
+    type = "/problems/unauthorized"
+
+    def __init__(
+        self, detail: str, *, headers: dict[str, str] | None = None, **extensions: Any
+    ) -> None:
+        # RFC 9110 §15.5.2: a 401 MUST carry a challenge.
+        challenge = {"WWW-Authenticate": 'Bearer realm="review-engine"'}
+        super().__init__(detail, headers={**(headers or {}), **challenge}, **extensions)
+
+
+class Forbidden(Problem):
+    status = 403
+    title = "Forbidden"
+    type = "/problems/forbidden"
+
+
+class NotFound(Problem):
+    status = 404
+    title = "Not found"
+    type = "/problems/not-found"
+
+
+class MethodNotAllowed(Problem):
+    status = 405
+    title = "Method not allowed"
+    type = "/problems/method-not-allowed"
+
+
+class Conflict(Problem):
+    status = 409
+    title = "Conflict"
+    type = "/problems/conflict"
+
+
+class TransitionNotAllowed(Conflict):
+    """The workflow event is not allowed from the case's current state."""
+
+    title = "Transition not allowed"
+    type = "/problems/transition-not-allowed"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        allowed_events: list[str],
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail, headers=headers, allowed_events=allowed_events, **extensions)
+
+
+class DuplicateReference(Conflict):
+    title = "Duplicate reference"
+    type = "/problems/duplicate-reference"
+
+
+class DuplicateCode(Conflict):
+    title = "Duplicate code"
+    type = "/problems/duplicate-code"
+
+
+class IdempotencyKeyInFlight(Conflict):
+    title = "Idempotency key in use"
+    type = "/problems/idempotency-key-in-flight"
+
+
+class PreconditionFailed(Problem):
+    status = 412
+    title = "Precondition failed"
+    type = "/problems/precondition-failed"
+
+
+class PayloadTooLarge(Problem):
+    status = 413
+    title = "Content too large"
+    type = "/problems/payload-too-large"
+
+
+class FieldError(BaseModel):
+    """One rejected field: where it is and why (never its value)."""
+
+    field: str = Field(examples=["body.code"])
+    message: str
+
+
+class UnprocessableContent(Problem):
+    status = 422
+    title = "Unprocessable content"
+    type = "/problems/unprocessable-content"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[FieldError | Mapping[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        if errors is not None:
+            extensions["errors"] = [
+                error.model_dump() if isinstance(error, FieldError) else dict(error)
+                for error in errors
+            ]
+        super().__init__(detail, headers=headers, **extensions)
+
+
+class IdempotencyKeyReused(UnprocessableContent):
+    title = "Idempotency key reused"
+    type = "/problems/idempotency-key-reused"
+
+
+class PreconditionRequired(Problem):
+    status = 428
+    title = "Precondition required"
+    type = "/problems/precondition-required"
+
+
+class InternalServerError(Problem):
+    status = 500
+    title = "Internal server error"
+    type = "/problems/internal-server-error"
+
+
+class ServiceUnavailable(Problem):
+    status = 503
+    title = "Service unavailable"
+    type = "/problems/service-unavailable"
+
+
+class ProblemModel(BaseModel):
+    """An RFC 9457 problem document, as documented in OpenAPI."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str = Field(examples=["/problems/not-found"])
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries documenting `statuses` as problem+json."""
+    return {
+        status: {
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+_HTTP_STATUS_PROBLEMS: dict[int, type[Problem]] = {
+    cls.status: cls
+    for cls in (BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed)
+    + (Conflict, PreconditionFailed, PayloadTooLarge, UnprocessableContent)
+    + (PreconditionRequired, InternalServerError, ServiceUnavailable)
+}
+
+_GENERIC_DETAILS: dict[int, str] = {
+    404: "No resource exists at this path.",
+    405: "This path does not support that method.",
+    413: "The request body is larger than this API accepts.",
+}
+
+
+def problem_for_status(status: int, headers: dict[str, str] | None = None) -> Problem:
+    """A problem for a bare HTTP status (e.g. from Starlette's router), with a generic detail."""
+    detail = _GENERIC_DETAILS.get(status, HTTPStatus(status).phrase)
+    cls = _HTTP_STATUS_PROBLEMS.get(status)
+    if cls is not None:
+        return cls(detail, headers=headers)
+    problem = Problem(detail, headers=headers)
+    # An unmapped status keeps its own code; `about:blank` per RFC 9457 §4.2.1.
+    problem.status = status
+    problem.title = HTTPStatus(status).phrase
+    problem.type = "about:blank"
+    return problem
+
+
+def validation_field_errors(exc: RequestValidationError) -> list[FieldError]:
+    """Map pydantic errors to `{field, message}`; `input` and `ctx` are dropped on purpose."""
+    errors = []
+    for error in exc.errors():
+        loc = error.get("loc", ())
+        field = ".".join(str(part) for part in loc) or "body"
+        errors.append(FieldError(field=field, message=str(error.get("msg", "Invalid value"))))
+    return errors
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    # Starlette's 405 lists only the first route matching the path; RFC 9110 §15.5.6 wants
+    # every method the resource supports, so ask the router about each one.
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Route every exception the app can raise to a problem+json response."""
+
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Problem)
+        return exc.to_response(request.url.path)
+
+    async def on_http_exception(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        # Starlette's own `detail` is just the status phrase; keep its headers.
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
+        problem = problem_for_status(exc.status_code, headers=headers)
+        return problem.to_response(request.url.path)
+
+    async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        problem = UnprocessableContent(
+            "The request is not valid; see `errors`.", errors=validation_field_errors(exc)
+        )
+        return problem.to_response(request.url.path)
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette re-raises after this handler, so the server still logs the traceback;
+        # the client gets nothing that could reveal SQL, paths or data.
+        problem = InternalServerError("The server failed to complete the request.")
+        return problem.to_response(request.url.path)
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(StarletteHTTPException, on_http_exception)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,1 @@
+"""Safeguarding Children Partnerships: the tenants every case belongs to."""

@@ -1,0 +1,34 @@
+"""The `partnership` table."""
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import CheckConstraint
+from sqlmodel import Field, SQLModel
+
+from review_engine.db import utcnow
+
+CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{1,39}$"
+"""A partnership code: a lowercase slug, 2 to 40 characters, e.g. `north-yorkshire`."""
+
+RapidReviewClockStart = Literal["notified", "aware"]
+"""When the 15-working-day rapid review clock starts: on notification to the National Panel,
+or when the partnership became aware of the incident (local policy choice)."""
+
+
+class Partnership(SQLModel, table=True):
+    """One Safeguarding Children Partnership (a set of local safeguarding partners)."""
+
+    __tablename__ = "partnership"
+    __table_args__ = (
+        CheckConstraint(
+            "rapid_review_clock_start IN ('notified', 'aware')", name="rapid_review_clock_start"
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    code: str = Field(max_length=40, unique=True)
+    name: str = Field(max_length=200)
+    rapid_review_clock_start: str = Field(default="notified", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)

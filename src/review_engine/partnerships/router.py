@@ -1,0 +1,72 @@
+"""HTTP routes for `/partnerships`: thin wrappers over `partnerships.service`."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from review_engine.auth.dependencies import AdminDep, ManagerDep, ViewerDep
+from review_engine.db import SessionDep
+from review_engine.errors import problem_responses
+from review_engine.partnerships import service
+from review_engine.partnerships.models import CODE_PATTERN
+from review_engine.partnerships.schemas import (
+    PartnershipCreate,
+    PartnershipPage,
+    PartnershipRead,
+    PartnershipUpdate,
+)
+
+router = APIRouter(
+    prefix="/partnerships", tags=["partnerships"], responses=problem_responses(401, 403, 422)
+)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a partnership",
+    responses=problem_responses(409),
+)
+def create_partnership(
+    body: PartnershipCreate, principal: AdminDep, session: SessionDep, response: Response
+) -> PartnershipRead:
+    partnership = service.create_partnership(session=session, data=body)
+    response.headers["Location"] = f"/partnerships/{partnership.code}"
+    return PartnershipRead.model_validate(partnership)
+
+
+@router.get("", summary="List the partnerships this key may see")
+def list_partnerships(
+    request: Request,
+    principal: ViewerDep,
+    session: SessionDep,
+    after: Annotated[
+        str | None, Query(pattern=CODE_PATTERN, description="Return codes after this one.")
+    ] = None,
+    limit: Annotated[int | None, Query(ge=1, description="Page size (capped).")] = None,
+) -> PartnershipPage:
+    max_page = request.app.state.settings.max_page_size
+    page_size = min(limit or max_page, max_page)
+    rows = service.list_partnerships(
+        session=session, principal=principal, after=after, limit=page_size + 1
+    )
+    items = [PartnershipRead.model_validate(row) for row in rows[:page_size]]
+    next_after = items[-1].code if len(rows) > page_size else None
+    return PartnershipPage(items=items, next_after=next_after)
+
+
+@router.get("/{code}", summary="Get a partnership", responses=problem_responses(404))
+def get_partnership(code: str, principal: ViewerDep, session: SessionDep) -> PartnershipRead:
+    partnership = service.get_accessible(session=session, principal=principal, code=code)
+    return PartnershipRead.model_validate(partnership)
+
+
+@router.patch(
+    "/{code}", summary="Change a partnership's settings", responses=problem_responses(404)
+)
+def update_partnership(
+    code: str, body: PartnershipUpdate, principal: ManagerDep, session: SessionDep
+) -> PartnershipRead:
+    partnership = service.get_accessible(session=session, principal=principal, code=code)
+    updated = service.update_partnership(session=session, partnership=partnership, changes=body)
+    return PartnershipRead.model_validate(updated)

@@ -1,0 +1,54 @@
+"""Request and response bodies for `/partnerships`."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from review_engine.partnerships.models import CODE_PATTERN, RapidReviewClockStart
+
+PartnershipName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
+
+
+class PartnershipCreate(BaseModel):
+    """Register a partnership."""
+
+    # Unknown fields are rejected, not ignored: a typo must not silently drop a setting.
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=CODE_PATTERN, examples=["north-shire"])
+    name: PartnershipName = Field(examples=["North Shire Safeguarding Children Partnership"])
+    rapid_review_clock_start: RapidReviewClockStart = "notified"
+
+
+class PartnershipUpdate(BaseModel):
+    """Change a partnership's settings; omitted fields keep their value. The code is fixed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: PartnershipName | None = None
+    rapid_review_clock_start: RapidReviewClockStart | None = None
+
+
+class PartnershipRead(BaseModel):
+    """A partnership as the API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    code: str
+    name: str
+    rapid_review_clock_start: RapidReviewClockStart
+    created_at: datetime
+
+
+class PartnershipPage(BaseModel):
+    """One page of partnerships, ordered by code. Pass `next_after` as `after` for the next."""
+
+    items: list[PartnershipRead]
+    next_after: str | None = Field(
+        description="The `after` value for the next page; null on the last page."
+    )

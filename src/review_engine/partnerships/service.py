@@ -1,0 +1,63 @@
+"""Partnership operations. Each function owns its transaction and is keyword-only."""
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from review_engine.auth.models import Principal
+from review_engine.errors import DuplicateCode, NotFound
+from review_engine.partnerships.models import Partnership
+from review_engine.partnerships.schemas import PartnershipCreate, PartnershipUpdate
+
+
+def get_by_code(*, session: Session, code: str) -> Partnership | None:
+    """The partnership with `code`, or None. No access check: callers must do that."""
+    return session.exec(select(Partnership).where(Partnership.code == code)).first()
+
+
+def get_accessible(*, session: Session, principal: Principal, code: str) -> Partnership:
+    """The partnership with `code` if `principal` may see it; otherwise 404 (never 403, so
+    a scoped key cannot probe which partnerships exist)."""
+    partnership = get_by_code(session=session, code=code) if principal.can_access(code) else None
+    if partnership is None:
+        raise NotFound(f"No partnership with code {code!r}.")
+    return partnership
+
+
+def create_partnership(*, session: Session, data: PartnershipCreate) -> Partnership:
+    """Register a partnership; 409 if the code is taken."""
+    if get_by_code(session=session, code=data.code) is not None:
+        raise DuplicateCode(f"A partnership with code {data.code!r} already exists.")
+    partnership = Partnership(**data.model_dump())
+    session.add(partnership)
+    try:
+        session.commit()
+    except IntegrityError as exc:  # lost a race with a concurrent create of the same code
+        session.rollback()
+        raise DuplicateCode(f"A partnership with code {data.code!r} already exists.") from exc
+    session.refresh(partnership)
+    return partnership
+
+
+def list_partnerships(
+    *, session: Session, principal: Principal, after: str | None = None, limit: int | None = None
+) -> list[Partnership]:
+    """The partnerships `principal` may see, ordered by code, starting after code `after`."""
+    query = select(Partnership).order_by(col(Partnership.code))
+    if principal.partnership_codes is not None:
+        query = query.where(col(Partnership.code).in_(sorted(principal.partnership_codes)))
+    if after is not None:
+        query = query.where(col(Partnership.code) > after)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query))
+
+
+def update_partnership(
+    *, session: Session, partnership: Partnership, changes: PartnershipUpdate
+) -> Partnership:
+    """Apply the fields set in `changes` (explicit nulls are ignored) and save."""
+    partnership.sqlmodel_update(changes.model_dump(exclude_unset=True, exclude_none=True))
+    session.add(partnership)
+    session.commit()
+    session.refresh(partnership)
+    return partnership

@@ -1,0 +1,93 @@
+"""GET /cases: filters, "as of" evaluation and keyset pagination."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.cases_helpers import create, fire
+
+Headers = dict[str, str]
+
+
+@pytest.fixture
+def member(
+    client: TestClient, make_key: Callable[..., str], auth: Callable[[str], Headers]
+) -> Headers:
+    admin = auth(make_key(role="admin"))
+    for code in ("wessex", "kingsmere"):
+        response = client.post("/partnerships", json={"code": code, "name": code}, headers=admin)
+        assert response.status_code == 201, response.text
+    return auth(make_key(role="member"))
+
+
+def references(response: Any) -> list[str]:
+    assert response.status_code == 200, response.text
+    return [item["reference"] for item in response.json()["items"]]
+
+
+def test_lists_carry_no_sensitive_fields(client: TestClient, member: Headers) -> None:
+    create(client, member)
+    response = client.get("/cases", headers=member)
+    item = response.json()["items"][0]
+    for field in ("summary", "children", "incident_on", "looked_after", "timeline"):
+        assert field not in item
+    assert "CANARY" not in response.text
+    assert "Canary" not in response.text
+
+
+def test_filters(client: TestClient, member: Headers) -> None:
+    create(client, member, reference="A", themes=["neglect"])
+    b = create(client, member, reference="B", themes=["sudi"], aware_on="2026-06-15")
+    create(client, member, reference="C", partnership="kingsmere", themes=["neglect"])
+    fire(client, member, b, "notify_panel", {"notified_on": "2026-06-16"})
+
+    def listed(**params: Any) -> list[str]:
+        return references(client.get("/cases", params=params, headers=member))
+
+    assert listed() == ["A", "B", "C"]
+    assert listed(partnership="kingsmere") == ["C"]
+    assert listed(state="rapid_review") == ["B"]
+    assert listed(theme="neglect") == ["A", "C"]
+    # A and C: notification due 8 June, not met. B: notified on time, partners not informed
+    # (due 22 June), rapid review due 7 July.
+    assert listed(overdue="true", as_of="2026-06-05") == []
+    assert listed(overdue="true", as_of="2026-06-09") == ["A", "C"]
+    assert listed(overdue="true", as_of="2026-06-23") == ["A", "B", "C"]
+    assert listed(overdue="false", as_of="2026-06-09") == ["B"]
+    assert listed(due_before="2026-06-20", as_of="2026-06-01") == ["A", "C"]
+    assert listed(due_before="2026-06-23", as_of="2026-06-01") == ["A", "B", "C"]
+    statuses = client.get("/cases", params={"as_of": "2026-06-09"}, headers=member).json()
+    assert statuses["items"][0]["deadlines"][0]["status"] == "overdue"
+    bad_state = client.get("/cases", params={"state": "limbo"}, headers=member)
+    assert bad_state.status_code == 422
+    assert bad_state.json()["errors"][0]["field"] == "query.state"
+
+
+def test_keyset_pagination_is_complete_and_stable(client: TestClient, member: Headers) -> None:
+    for number in range(7):
+        create(client, member, reference=f"R{number}")
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        params: dict[str, Any] = {"limit": 3}
+        if cursor:
+            params["cursor"] = cursor
+        page = client.get("/cases", params=params, headers=member).json()
+        seen += [item["reference"] for item in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+        # A case created mid-walk appears at the end, never shifting earlier pages.
+        if pages == 1:
+            create(client, member, reference="LATE")
+    assert seen == [f"R{number}" for number in range(7)] + ["LATE"]
+    assert pages == 3
+    assert client.get("/cases", params={"limit": 101}, headers=member).status_code == 422
+    garbage = client.get("/cases", params={"cursor": "!!not-a-cursor"}, headers=member)
+    assert garbage.status_code == 422
+    assert garbage.json()["errors"][0]["field"] == "query.cursor"
