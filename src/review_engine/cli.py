@@ -5,6 +5,7 @@ The database is `REVIEW_ENGINE_DATABASE_URL` (see `Settings`).
 """
 
 import json
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +18,9 @@ from sqlmodel import Session
 
 from review_engine.auth.models import Role
 from review_engine.auth.service import create_api_key, list_api_keys, revoke_api_key
+from review_engine.cases.deadlines import clock_context
 from review_engine.db import create_db_engine, upgrade_database
+from review_engine.demo import load_demo
 from review_engine.errors import Problem
 from review_engine.idempotency import purge_expired_records
 from review_engine.partnerships.schemas import PartnershipCreate
@@ -33,7 +36,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(partnerships_app, name="partnerships")
 app.add_typer(openapi_app, name="openapi")
-# --- the lead adds `app.add_typer(demo_app, name="demo")` (`demo load`) here ---
+demo_app = typer.Typer(no_args_is_help=True, help="Fictional demonstration data.")
+app.add_typer(demo_app, name="demo")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -75,6 +79,45 @@ def serve(
         # run `db upgrade` explicitly before rolling out.
         upgrade_database(database_url)
     uvicorn.run("review_engine.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+@demo_app.command("load")
+def demo_load() -> None:
+    """Add two fictional partnerships and a dozen cases at every stage (idempotent)."""
+    settings = Settings()
+    with _session() as session:
+        loaded = load_demo(session=session, context=clock_context(settings))
+    typer.echo(
+        f"demo data loaded: {loaded.partnerships_created} partnership(s) and "
+        f"{loaded.cases_created} case(s) added"
+    )
+
+
+@demo_app.command("run")
+def demo_run(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Migrate, load the demo data, issue an admin key, print it, and serve the API."""
+    import uvicorn  # noqa: PLC0415  -- only the serving commands need the server
+
+    settings = Settings()
+    upgrade_database(settings.database_url)
+    with _session() as session:
+        loaded = load_demo(session=session, context=clock_context(settings))
+        _, raw_key = create_api_key(
+            session=session,
+            name=f"demo-admin-{secrets.token_hex(3)}",
+            role=Role.ADMIN,
+            partnership_codes=None,
+        )
+    url = f"http://{host}:{port}"
+    typer.echo(f"demo data: {loaded.cases_created} new case(s) in {settings.database_url}")
+    typer.echo(f"review-engine is starting at {url} (API docs at {url}/docs)")
+    typer.echo("an admin key for this demo (shown once):")
+    typer.echo(f"  export KEY={raw_key}")
+    typer.echo(f'  curl -H "Authorization: Bearer $KEY" {url}/cases')
+    uvicorn.run("review_engine.app:create_app", factory=True, host=host, port=port)
 
 
 @db_app.command("upgrade")

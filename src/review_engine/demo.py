@@ -185,8 +185,8 @@ _CASES: list[tuple[str, str, str, int, list[str], Script]] = [
         50,
         [],
         [
-            ("notify_panel", {"notified_on": -48, "rapid_review_required": False}),
             ("inform_partners", {"partners_informed_on": -48}),
+            ("notify_panel", {"notified_on": -48, "rapid_review_required": False}),
         ],
     ),
     (

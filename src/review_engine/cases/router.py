@@ -6,15 +6,14 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from review_engine import workflow
 from review_engine.auth.dependencies import MemberDep, ViewerDep
-from review_engine.calendar import Calendar
 from review_engine.cases import deadlines as stored_deadlines
 from review_engine.cases import listing, service
-from review_engine.cases.deadlines import ClockContext
+from review_engine.cases.deadlines import ClockContext, ClockContextDep
 from review_engine.cases.etags import case_etag, if_none_match_hits, parse_if_match
 from review_engine.cases.schemas import (
     CaseCreate,
@@ -31,21 +30,6 @@ from review_engine.settings import Settings
 router = APIRouter(tags=["cases"])
 
 
-def get_clock_context(request: Request) -> ClockContext:
-    """Built once per app from its settings (the calendar caches its bank holidays)."""
-    context: ClockContext | None = getattr(request.app.state, "clock_context", None)
-    if context is None:
-        settings: Settings = request.app.state.settings
-        context = ClockContext(
-            calendar=Calendar(extra_closure_days=settings.extra_closure_days),
-            due_soon_working_days=settings.due_soon_working_days,
-            timezone=settings.timezone,
-        )
-        request.app.state.clock_context = context
-    return context
-
-
-ClockContextDep = Annotated[ClockContext, Depends(get_clock_context)]
 IfMatch = Annotated[
     str | None,
     Header(description="The case's current ETag (required: 428 without it, 412 if stale)."),

@@ -365,6 +365,23 @@ def patch_case(
     return view_of(case, view.partnership)
 
 
+def refresh_partnership_deadlines(
+    *, session: Session, partnership: Partnership, context: ClockContext
+) -> int:
+    """Recomputes the stored deadlines of every case in the partnership (its settings moved).
+
+    Runs inside the caller's transaction; returns how many cases were refreshed.
+    """
+    cases = session.execute(
+        select(Case).where(col(Case.partnership_id) == partnership.id)
+    ).scalars()
+    refreshed = 0
+    for case in cases:
+        _store_deadlines(session=session, case=case, partnership=partnership, context=context)
+        refreshed += 1
+    return refreshed
+
+
 def list_history(
     *, session: Session, principal: Principal, case_id: uuid.UUID
 ) -> list[CaseHistoryEntry]:

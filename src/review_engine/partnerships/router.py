@@ -3,12 +3,15 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from sqlmodel import Session
 
 from review_engine.auth.dependencies import AdminDep, ManagerDep, ViewerDep
+from review_engine.cases.deadlines import ClockContextDep
+from review_engine.cases.service import refresh_partnership_deadlines
 from review_engine.db import SessionDep
 from review_engine.errors import problem_responses
 from review_engine.partnerships import service
-from review_engine.partnerships.models import CODE_PATTERN
+from review_engine.partnerships.models import CODE_PATTERN, Partnership
 from review_engine.partnerships.schemas import (
     PartnershipCreate,
     PartnershipPage,
@@ -65,8 +68,19 @@ def get_partnership(code: str, principal: ViewerDep, session: SessionDep) -> Par
     "/{code}", summary="Change a partnership's settings", responses=problem_responses(404)
 )
 def update_partnership(
-    code: str, body: PartnershipUpdate, principal: ManagerDep, session: SessionDep
+    code: str,
+    body: PartnershipUpdate,
+    principal: ManagerDep,
+    session: SessionDep,
+    context: ClockContextDep,
 ) -> PartnershipRead:
     partnership = service.get_accessible(session=session, principal=principal, code=code)
-    updated = service.update_partnership(session=session, partnership=partnership, changes=body)
+
+    def refresh_deadlines(session: Session, partnership: Partnership) -> None:
+        # The rapid review clock's start point is a partnership setting.
+        refresh_partnership_deadlines(session=session, partnership=partnership, context=context)
+
+    updated = service.update_partnership(
+        session=session, partnership=partnership, changes=body, before_commit=refresh_deadlines
+    )
     return PartnershipRead.model_validate(updated)

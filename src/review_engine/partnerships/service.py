@@ -1,5 +1,7 @@
 """Partnership operations. Each function owns its transaction and is keyword-only."""
 
+from collections.abc import Callable
+
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -53,11 +55,22 @@ def list_partnerships(
 
 
 def update_partnership(
-    *, session: Session, partnership: Partnership, changes: PartnershipUpdate
+    *,
+    session: Session,
+    partnership: Partnership,
+    changes: PartnershipUpdate,
+    before_commit: Callable[[Session, Partnership], None] | None = None,
 ) -> Partnership:
-    """Apply the fields set in `changes` (explicit nulls are ignored) and save."""
+    """Apply the fields set in `changes` (explicit nulls are ignored) and save.
+
+    `before_commit` runs inside the same transaction, so work that depends on the settings
+    (recomputing the partnership's deadlines) commits with them or not at all.
+    """
     partnership.sqlmodel_update(changes.model_dump(exclude_unset=True, exclude_none=True))
     session.add(partnership)
+    if before_commit is not None:
+        session.flush()
+        before_commit(session, partnership)
     session.commit()
     session.refresh(partnership)
     return partnership

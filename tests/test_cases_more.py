@@ -1,0 +1,83 @@
+"""Cases: idempotent event replays, partnership settings moving deadlines, no data in logs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.cases_helpers import CANARY_NAME, CANARY_SUMMARY, create, fire, new_case
+
+Headers = dict[str, str]
+
+
+@pytest.fixture
+def admin(
+    client: TestClient, make_key: Callable[..., str], auth: Callable[[str], Headers]
+) -> Headers:
+    headers = auth(make_key(role="admin"))
+    response = client.post("/partnerships", json={"code": "wessex", "name": "W"}, headers=headers)
+    assert response.status_code == 201, response.text
+    return headers
+
+
+def test_an_event_replayed_with_its_idempotency_key_happens_once(
+    client: TestClient, admin: Headers
+) -> None:
+    case = create(client, admin)
+    headers = {**admin, "If-Match": case["_etag"], "Idempotency-Key": "notify-7d1c"}
+    url = f"/cases/{case['id']}/events/notify_panel"
+    responses = [
+        client.post(url, json={"notified_on": "2026-06-03"}, headers=headers) for _ in range(5)
+    ]
+    assert [r.status_code for r in responses] == [200] * 5
+    assert len({r.content for r in responses}) == 1
+    assert responses[-1].headers["Idempotent-Replayed"] == "true"
+    history = client.get(f"/cases/{case['id']}/history", headers=admin).json()["items"]
+    assert [entry["action"] for entry in history] == ["create", "event"]
+    changed = client.post(url, json={"notified_on": "2026-06-04"}, headers=headers)
+    assert changed.status_code == 422
+    assert changed.json()["type"] == "/problems/idempotency-key-reused"
+
+
+def test_changing_the_rapid_review_clock_start_moves_stored_deadlines(
+    client: TestClient, admin: Headers
+) -> None:
+    case = create(client, admin)
+    case = fire(client, admin, case, "inform_partners", {"partners_informed_on": "2026-06-02"})
+    fire(client, admin, case, "notify_panel", {"notified_on": "2026-06-05"})
+    params = {"overdue": "true", "as_of": "2026-06-24"}
+    assert client.get("/cases", params=params, headers=admin).json()["items"] == []
+    moved = client.patch(
+        "/partnerships/wessex", json={"rapid_review_clock_start": "aware"}, headers=admin
+    )
+    assert moved.status_code == 200, moved.text
+    overdue = client.get("/cases", params=params, headers=admin).json()["items"]
+    assert [item["reference"] for item in overdue] == [case["reference"]]
+    rapid_review = {d["name"]: d for d in overdue[0]["deadlines"]}["rapid_review"]
+    assert rapid_review["due_on"] == "2026-06-22"  # from aware_on (1 June), not 5 June
+    assert rapid_review["basis"]["start_event"] == "aware_on"
+
+
+def test_sensitive_values_never_reach_the_logs(
+    client: TestClient, admin: Headers, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    case = create(client, admin)
+    client.post("/cases", json=new_case(), headers=admin)  # 409 duplicate
+    client.post(
+        "/cases",
+        json=new_case(reference="X", children=[{"name": CANARY_NAME, "age_years": -1}]),
+        headers=admin,
+    )
+    client.patch(
+        f"/cases/{case['id']}",
+        json={"summary": CANARY_SUMMARY, "state": "x"},
+        headers={**admin, "If-Match": "*"},
+    )
+    client.get(f"/cases/{case['id']}", headers=admin)
+    assert caplog.records, "expected some log output to check"
+    assert CANARY_NAME not in caplog.text
+    assert CANARY_SUMMARY not in caplog.text
