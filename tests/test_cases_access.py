@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlmodel import Session
-from tests.cases_helpers import create, new_case
 
 from review_engine.cases.models import Case, CaseHistoryEntry
+from tests.cases_helpers import create, new_case
 
 Headers = dict[str, str]
 

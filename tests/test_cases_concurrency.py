@@ -16,9 +16,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlmodel import Session
-from tests.cases_helpers import create
 
 from review_engine.cases.models import CaseHistoryEntry
+from tests.cases_helpers import create
 
 Headers = dict[str, str]
 WRITERS = 20

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+
 from tests.cases_helpers import create, fire
 
 Headers = dict[str, str]

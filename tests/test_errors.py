@@ -137,3 +137,30 @@ def test_unmapped_statuses_keep_their_code() -> None:
     problem = problem_for_status(418)
     assert isinstance(problem, Problem)
     assert (problem.status, problem.type, problem.title) == (418, "about:blank", "I'm a Teapot")
+
+
+def test_a_busy_database_is_a_retryable_503_not_a_500() -> None:
+    import sqlite3
+
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from sqlalchemy.exc import OperationalError
+
+    from review_engine.errors import install_problem_handlers
+
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/busy")
+    def busy() -> None:
+        raise OperationalError(
+            "UPDATE secret SET name = 'Child A'", {}, sqlite3.OperationalError("database is locked")
+        )
+
+    with TestClient(app) as client:
+        response = client.get("/busy")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["Retry-After"] == "1"
+    assert "UPDATE" not in response.text
+    assert "Child A" not in response.text

@@ -95,7 +95,7 @@ def test_sqlite_connection_settings(tmp_path: object) -> None:
             pragma = connection.exec_driver_sql
             assert pragma("PRAGMA journal_mode").scalar() == "wal"
             assert pragma("PRAGMA foreign_keys").scalar() == 1
-            assert pragma("PRAGMA busy_timeout").scalar() == 5000
+            assert pragma("PRAGMA busy_timeout").scalar() == 15000
             assert pragma("PRAGMA synchronous").scalar() == 2  # FULL
     finally:
         engine.dispose()

@@ -72,7 +72,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
     cursor.execute("PRAGMA foreign_keys=ON")  # off by default, per connection
-    cursor.execute("PRAGMA busy_timeout=5000")  # wait for the write lock rather than fail
+    cursor.execute("PRAGMA busy_timeout=15000")  # wait for the write lock rather than fail
     cursor.execute("PRAGMA synchronous=FULL")  # WAL+NORMAL can lose the last commits on power loss
     cursor.close()
 
@@ -84,9 +84,17 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+# Methods that only read: on SQLite their transactions begin DEFERRED, so readers never wait
+# for (or hold up) the single writer. WAL gives them a consistent snapshot.
+_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """Yield a session on the app's engine for one request; closed (rolled back) afterwards."""
-    with Session(request.app.state.engine) as session:
+    engine: Engine = request.app.state.engine
+    if request.method in _READ_ONLY_METHODS and engine.dialect.name == "sqlite":
+        engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+    with Session(engine) as session:
         yield session
 
 

@@ -38,6 +38,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -327,6 +328,16 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(allowed)
 
 
+def _retryable(exc: OperationalError) -> bool:
+    """A busy (locked) SQLite database, or any PostgreSQL operational failure (connection
+    lost, lock or statement timeout; PostgreSQL reports SQL mistakes as other errors)."""
+    if exc.connection_invalidated:
+        return True
+    message = str(exc.orig).lower()
+    driver = type(exc.orig).__module__
+    return "locked" in message or "busy" in message or driver.startswith("psycopg")
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Route every exception the app can raise to a problem+json response."""
 
@@ -356,7 +367,21 @@ def install_problem_handlers(app: FastAPI) -> None:
         problem = InternalServerError("The server failed to complete the request.")
         return problem.to_response(request.url.path)
 
+    async def on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # A lock wait that outlasted busy_timeout (SQLite) or a lost connection: nothing was
+        # committed, and the same request can simply be retried. The message is SQL-free.
+        # SQLite also reports SQL mistakes as OperationalError: those stay 500s.
+        assert isinstance(exc, OperationalError)
+        if not _retryable(exc):
+            return await on_unexpected(request, exc)
+        problem = ServiceUnavailable(
+            "The database is busy or unreachable; nothing was changed. Retry shortly.",
+            headers={"Retry-After": "1"},
+        )
+        return problem.to_response(request.url.path)
+
     app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(OperationalError, on_database_unavailable)
     app.add_exception_handler(StarletteHTTPException, on_http_exception)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from review_engine.auth.models import ApiKey, Principal, Role
@@ -115,7 +115,11 @@ def _touch(*, session: Session, api_key: ApiKey, now: datetime) -> None:
         return
     api_key.last_used_at = now
     session.add(api_key)
-    session.commit()
+    try:
+        session.commit()
+    except OperationalError:
+        # Best effort: a busy database must not fail the request over a usage timestamp.
+        session.rollback()
     session.refresh(api_key)
 
 

@@ -1,0 +1,144 @@
+"""The README's walkthrough works exactly as written, against a live server."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from sqlmodel import Session
+
+from review_engine.cases.deadlines import clock_context
+from review_engine.db import create_db_engine
+from review_engine.demo import load_demo
+from review_engine.settings import Settings
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def walkthrough_blocks() -> list[str]:
+    section = README.split("<!-- walkthrough:", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+
+
+@pytest.fixture
+def live_url(app: FastAPI, settings: Settings) -> Iterator[str]:
+    engine = create_db_engine(settings.database_url)
+    with Session(engine) as session:
+        load_demo(session=session, context=clock_context(settings))
+    engine.dispose()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_the_readme_gives_the_two_commands() -> None:
+    assert "pip install -e . && review-engine demo run" in README
+    assert "pip install -e '.[test]' && scripts/test" in README
+    ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text(encoding="utf-8")
+    assert "scripts/test" in ci
+
+
+def test_the_walkthrough_runs_as_written(
+    live_url: str, make_key: Callable[..., str], tmp_path: Path
+) -> None:
+    blocks = walkthrough_blocks()
+    assert len(blocks) >= 6
+    key = make_key(role="admin")
+    env = {**os.environ, "KEY": key}
+    outputs = []
+    # Each block runs in one shell, in order, keeping the exports, as a reader would.
+    script = ""
+    for number, block in enumerate(blocks):
+        lines = [line for line in block.splitlines() if not line.startswith("export KEY=")]
+        block = "\n".join(lines).replace("http://127.0.0.1:8000", live_url)
+        script += f"{block}\necho '@@block-{number}@@'\n"
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    outputs = re.split(r"@@block-\d+@@\n", result.stdout)
+    assert '"code":"wessex-vale"' in outputs[1]
+    assert '"items":[' in outputs[1]
+    assert '"state": "referred"' in outputs[2]
+    assert '"state":"rapid_review"' in outputs[3]
+    assert "/problems/transition-not-allowed" in outputs[4]
+    assert '"state":"awaiting_panel"' in outputs[4]  # the dry run
+    assert '"as_of":"2026-12-10"' in outputs[5]
+    assert '"action":"event"' in outputs[5]
+    # The dry run wrote nothing: the case is still where the real event left it.
+    case_id = json.loads((tmp_path / "case.json").read_text())["id"]
+    read = httpx.get(f"{live_url}/cases/{case_id}", headers={"Authorization": f"Bearer {key}"})
+    assert (read.json()["state"], read.json()["version"]) == ("rapid_review", 2)
+
+
+def test_demo_run_serves_the_demo_and_prints_a_working_key(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEW_ENGINE_")}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from review_engine.cli import app; app()",
+            "demo",
+            "run",
+            "--port",
+            str(port),
+        ],
+        cwd=tmp_path,  # the embedded default: review-engine.db in the working directory
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert server.stdout is not None
+        printed = [server.stdout.readline() for _ in range(5)]
+        assert f"http://127.0.0.1:{port}" in printed[1]
+        key = printed[3].strip().removeprefix("export KEY=")
+        assert key.startswith("re_")
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                cases = httpx.get(
+                    f"http://127.0.0.1:{port}/cases?limit=100",
+                    headers={"Authorization": f"Bearer {key}"},
+                )
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "demo server did not start"
+                time.sleep(0.2)
+        assert cases.status_code == 200
+        assert len(cases.json()["items"]) == 15
+        assert (tmp_path / "review-engine.db").exists()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        if server.stdout:
+            server.stdout.close()
