@@ -1377,3 +1377,43 @@ def test_random_event_sequences_keep_the_workflow_sound(data: st.DataObject) -> 
         # Whatever the events recorded, the timeline is still a valid CaseTimeline.
         assert CaseTimeline.model_validate(outcome.timeline.model_dump()) == outcome.timeline
         state, timeline = outcome.target, outcome.timeline
+
+
+def test_publish_counts_the_notice_on_the_configured_calendar() -> None:
+    from review_engine.calendar import Calendar
+    from review_engine.timeline import CaseTimeline
+    from review_engine.workflow import InvalidEventData, fire
+
+    timeline = CaseTimeline(
+        aware_on=date(2026, 1, 5),
+        notified_on=date(2026, 1, 6),
+        rapid_review_required=True,
+        submitted_on=date(2026, 1, 20),
+        recommendation="lcspr",
+        panel_response_on=date(2026, 2, 2),
+        panel_outcome="agreed",
+        review_route="lcspr",
+        decided_on=date(2026, 2, 2),
+        approved_on=date(2026, 8, 3),
+        planned_publication_on=date(2026, 9, 15),
+        advance_copies_sent_on=date(2026, 9, 4),
+    )
+    payload = {
+        "published_on": "2026-09-15",
+        "mode": "full",
+        "url": "https://example.org/r",
+        "title": "Child P",
+    }
+    # On the England and Wales calendar, 4 Sept is exactly 7 working days before 15 Sept.
+    assert fire(state="pre_publication", timeline=timeline, event="publish", payload=payload)
+    closed = Calendar(extra_closure_days=[date(2026, 9, 8)])
+    with pytest.raises(InvalidEventData) as refused:
+        fire(
+            state="pre_publication",
+            timeline=timeline,
+            event="publish",
+            payload=payload,
+            calendar=closed,
+        )
+    assert [error.field for error in refused.value.errors] == ["late_notice_reason"]
+    assert "2026-09-03" in refused.value.errors[0].message

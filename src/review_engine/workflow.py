@@ -41,6 +41,7 @@ from pydantic import BaseModel, ValidationError
 from statemachine import State, StateMachine
 from statemachine.exceptions import TransitionNotAllowed
 
+from review_engine.calendar import Calendar
 from review_engine.timeline import CaseTimeline, Pause, ReviewRoute
 from review_engine.workflow_events import (
     PAYLOAD_SCHEMAS,
@@ -378,7 +379,9 @@ def allowed_events(*, state: str, timeline: CaseTimeline) -> list[str]:
     return [event for event in EVENTS if event in enabled]
 
 
-def _validate(event: str, payload: Mapping[str, Any], timeline: CaseTimeline) -> EventPayload:
+def _validate(
+    event: str, payload: Mapping[str, Any], timeline: CaseTimeline, calendar: Calendar | None
+) -> EventPayload:
     try:
         data = PAYLOAD_SCHEMAS[event].model_validate(dict(payload))
     except ValidationError as exc:
@@ -387,16 +390,24 @@ def _validate(event: str, payload: Mapping[str, Any], timeline: CaseTimeline) ->
             for error in exc.errors(include_url=False)
         ]
         raise InvalidEventData(event=event, errors=errors) from None
-    problems = data.problems(timeline)
+    problems = data.problems(timeline, calendar)
     if problems:
         raise InvalidEventData(event=event, errors=problems)
     return data
 
 
 def fire(
-    *, state: str, timeline: CaseTimeline, event: str, payload: Mapping[str, Any]
+    *,
+    state: str,
+    timeline: CaseTimeline,
+    event: str,
+    payload: Mapping[str, Any],
+    calendar: Calendar | None = None,
 ) -> Transition:
     """Fire `event` with `payload` on a case in `state`; return the transition taken.
+
+    `calendar` counts working days for the payload rules (the 7-working-day publication
+    notice); the default is England and Wales with no extra closure days.
 
     Raises `UnknownState` for a stored state the workflow does not know, `IllegalEvent`
     when the event is unknown or not allowed now, and `InvalidEventData` when the payload
@@ -405,7 +416,7 @@ def fire(
     allowed = allowed_events(state=state, timeline=timeline)
     if event not in allowed:
         raise IllegalEvent(event=event, state=state, allowed_events=allowed)
-    data = _validate(event, payload, timeline)
+    data = _validate(event, payload, timeline, calendar)
     machine, case = _restore(state, timeline)
     try:
         machine.send(event, payload=data)

@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from review_engine.calendar import CalendarRangeError, add_working_days
+from review_engine.calendar import Calendar, CalendarRangeError, default_calendar
 from review_engine.timeline import (
     CaseTimeline,
     PanelOutcome,
@@ -131,7 +131,9 @@ class EventPayload(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    def problems(self, timeline: CaseTimeline) -> list[FieldError]:
+    def problems(
+        self, timeline: CaseTimeline, calendar: Calendar | None = None
+    ) -> list[FieldError]:
         """Every cross-field and timeline problem, at most one per field, in field order."""
         found: list[FieldError] = []
         for name, value in self:
@@ -142,13 +144,14 @@ class EventPayload(BaseModel):
                 )
                 if problem is not None:
                     found.append(problem)
-        found.extend(problem for problem in self._check(timeline) if problem is not None)
+        calendar = calendar or default_calendar()
+        found.extend(problem for problem in self._check(timeline, calendar) if problem is not None)
         first_per_field: dict[str, FieldError] = {}
         for problem in found:
             first_per_field.setdefault(problem.field, problem)
         return list(first_per_field.values())
 
-    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         """The event's own rules; `None` entries mean "this one passed"."""
         return iter(())
 
@@ -188,7 +191,7 @@ class SubmitRapidReviewPayload(EventPayload):
         description="The partners' recommendation on what review should follow."
     )
 
-    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         yield _on_or_after(
             "submitted_on", self.submitted_on, timeline.notified_on, "the Panel notification"
         )
@@ -242,7 +245,7 @@ class RecordPanelResponsePayload(EventPayload):
             return "national_review"
         return self.recommendation or timeline.recommendation
 
-    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         yield _on_or_after(
             "received_on",
             self.received_on,
@@ -282,7 +285,7 @@ class PauseLcsprPayload(EventPayload):
     reason: Reason = Field(description="Why the review is paused (e.g. a criminal trial).")
     panel_informed_on: date = Field(description="Date the Panel was told about the pause.")
 
-    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         yield _on_or_after(
             "started_on", self.started_on, timeline.decided_on, "the decision to hold the LCSPR"
         )
@@ -300,7 +303,7 @@ class ResumeLcsprPayload(EventPayload):
 
     resumed_on: date = Field(description="Date the review resumed.")
 
-    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         if not timeline.is_paused:
             # Only a stored case whose state and timeline disagree gets here.
             yield FieldError("resumed_on", "the case's timeline has no open pause to resume")
@@ -316,7 +319,7 @@ class ApproveFinalReportPayload(EventPayload):
     approved_on: date = Field(description="Date the final report was approved.")
     planned_publication_on: date = Field(description="Date the report is planned to be published.")
 
-    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         yield _on_or_after(
             "approved_on", self.approved_on, timeline.decided_on, "the decision to hold the LCSPR"
         )
@@ -342,7 +345,7 @@ class SendAdvanceCopiesPayload(EventPayload):
         )
     )
 
-    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         yield _on_or_after(
             "sent_on", self.sent_on, timeline.approved_on, "the final report's approval"
         )
@@ -357,7 +360,7 @@ class ReschedulePublicationPayload(EventPayload):
     planned_publication_on: date = Field(description="The new planned publication date.")
     reason: Reason = Field(description="Why publication moved.")
 
-    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         yield _on_or_after(
             "planned_publication_on",
             self.planned_publication_on,
@@ -388,7 +391,7 @@ class PublishPayload(EventPayload):
         ),
     )
 
-    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         sent_on = timeline.advance_copies_sent_on
         if sent_on is None:  # the event's guard refuses publishing before copies went
             return
@@ -399,7 +402,7 @@ class PublishPayload(EventPayload):
             yield too_early
             return
         try:
-            latest = add_working_days(self.published_on, -ADVANCE_COPIES_WORKING_DAYS)
+            latest = calendar.add_working_days(self.published_on, -ADVANCE_COPIES_WORKING_DAYS)
         except CalendarRangeError as exc:
             yield FieldError("published_on", str(exc))
             return
@@ -438,7 +441,7 @@ class WithholdPublicationPayload(EventPayload):
             self.withheld_on = self.panel_informed_on
         return self
 
-    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         approved = "the final report's approval"
         yield _on_or_after("withheld_on", self.withheld_on, timeline.approved_on, approved)
         yield _on_or_after(
@@ -451,7 +454,7 @@ class StartLearningReviewPayload(EventPayload):
 
     started_on: date = Field(description="Date the local learning review started.")
 
-    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         yield _on_or_after(
             "started_on", self.started_on, timeline.not_notified_on, "the decision not to notify"
         )
@@ -479,7 +482,7 @@ class CompleteLearningReviewPayload(EventPayload):
             self.mode = "full"
         return self
 
-    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         # Reached from a Panel agreement the review has no start of its own: it began with
         # the decision.
         started_on = timeline.learning_review_started_on or timeline.decided_on
@@ -504,7 +507,7 @@ class CompleteNationalReviewPayload(EventPayload):
 
     completed_on: date = Field(description="Date the national review was completed.")
 
-    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         yield _on_or_after(
             "completed_on",
             self.completed_on,
@@ -519,7 +522,7 @@ class WithdrawPayload(EventPayload):
     reason: Reason = Field(description="Why the notification is withdrawn.")
     withdrawn_on: date = Field(description="Date of the withdrawal.")
 
-    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         field, latest = _latest_recorded(timeline)
         yield _on_or_after("withdrawn_on", self.withdrawn_on, latest, f"the case's {field}")
 
@@ -529,7 +532,7 @@ class ClosePayload(EventPayload):
 
     closed_on: date = Field(description="Date the case was closed.")
 
-    def _check(self, timeline: CaseTimeline) -> Iterator[FieldError | None]:
+    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         field, latest = _latest_recorded(timeline)
         yield _on_or_after("closed_on", self.closed_on, latest, f"the case's {field}")
 

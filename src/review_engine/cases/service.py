@@ -231,7 +231,11 @@ def fire_event(
     _check_version(view, accepted_versions, current_etag(view.version))
     try:
         transition = workflow.fire(
-            state=view.state, timeline=view.timeline, event=event, payload=payload
+            state=view.state,
+            timeline=view.timeline,
+            event=event,
+            payload=payload,
+            calendar=context.calendar,
         )
     except workflow.IllegalEvent as exc:
         raise TransitionNotAllowed(
