@@ -81,3 +81,36 @@ def test_sensitive_values_never_reach_the_logs(
     assert caplog.records, "expected some log output to check"
     assert CANARY_NAME not in caplog.text
     assert CANARY_SUMMARY not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "params", "field"),
+    [
+        ("POST", "/cases", {"aware_on": "1871-12-29", "incident_on": None}, {}, "body.aware_on"),
+        ("POST", "/cases", {"incident_on": "2026-06-02"}, {}, "body.incident_on"),
+        ("POST", "/cases", {"summary": "a\x00b"}, {}, "body.summary"),
+        ("POST", "/cases", {"children": [{"name": "A\x00"}]}, {}, "body.children"),
+        ("GET", "/cases", None, {"as_of": "2101-01-03"}, "query.as_of"),
+        ("GET", "/cases", None, {"theme": "\x00"}, "query.theme"),
+        (
+            "GET",
+            "/cases",
+            None,
+            {"cursor": "WyIyMDI2LTAxLTAxVDAwOjAwOjAwIiwgIngiXQ"},
+            "query.cursor",
+        ),
+    ],
+)
+def test_dates_outside_the_calendar_and_nul_characters_are_422(
+    client: TestClient,
+    admin: Headers,
+    method: str,
+    url: str,
+    body: dict[str, object] | None,
+    params: dict[str, str],
+    field: str,
+) -> None:
+    json_body = new_case(**body) if body is not None else None
+    response = client.request(method, url, json=json_body, params=params, headers=admin)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"].startswith(field)

@@ -75,8 +75,12 @@ class Calendar:
     def __repr__(self) -> str:
         return f"Calendar(version={self.version!r})"
 
+    def covers(self, day: date) -> bool:
+        """Whether `day` falls in the years the bank holiday calendar covers."""
+        return self.first_year <= day.year <= self.last_year
+
     def _check_covered(self, day: date) -> None:
-        if not self.first_year <= day.year <= self.last_year:
+        if not self.covers(day):
             raise CalendarRangeError(
                 f"{day.isoformat()} is outside the years {self.first_year}-{self.last_year} "
                 f"covered by the bank holiday calendar ({self.version})"

@@ -318,6 +318,8 @@ def _status(
         return "paused"
     if as_of > due_on:
         return "overdue"
-    if calendar.working_days_between(as_of, due_on) <= due_soon_working_days:
+    # "At most N working days left": the (N+1)th working day after as_of is past due_on.
+    # Counted forward N+1 days rather than across the whole gap, so a distant as_of is cheap.
+    if due_on < calendar.add_working_days(as_of, due_soon_working_days + 1):
         return "due_soon"
     return "pending"

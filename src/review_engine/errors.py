@@ -42,6 +42,8 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from review_engine.calendar import CalendarRangeError
+
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
     "BadRequest",
@@ -380,7 +382,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         return problem.to_response(request.url.path)
 
+    async def on_calendar_range(request: Request, exc: Exception) -> JSONResponse:
+        # A date the request supplied pushed a deadline past the covered years.
+        problem = UnprocessableContent(
+            "A date in the request leads outside the years the bank holiday calendar "
+            "covers; use dates well within them."
+        )
+        return problem.to_response(request.url.path)
+
     app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(CalendarRangeError, on_calendar_range)
     app.add_exception_handler(OperationalError, on_database_unavailable)
     app.add_exception_handler(StarletteHTTPException, on_http_exception)
     app.add_exception_handler(RequestValidationError, on_validation_error)

@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from review_engine.calendar import Calendar, CalendarRangeError, default_calendar
+from review_engine.text import NoNul
 from review_engine.timeline import (
     CaseTimeline,
     PanelOutcome,
@@ -88,11 +89,16 @@ def _http_url(value: str) -> str:
 
 _HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-PublicTitle = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), NoNul
+]
+PublicTitle = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), NoNul
+]
 PublicUrl = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    NoNul,
     AfterValidator(_http_url),
     Field(json_schema_extra={"format": "uri"}),
 ]
@@ -135,16 +141,24 @@ class EventPayload(BaseModel):
         self, timeline: CaseTimeline, calendar: Calendar | None = None
     ) -> list[FieldError]:
         """Every cross-field and timeline problem, at most one per field, in field order."""
+        calendar = calendar or default_calendar()
         found: list[FieldError] = []
         for name, value in self:
             # Nothing about a case can happen before the local authority knew of it.
-            if isinstance(value, date):
+            if isinstance(value, date) and not calendar.covers(value):
+                found.append(
+                    FieldError(
+                        name,
+                        f"must be in the years {calendar.first_year}-{calendar.last_year} "
+                        "that the bank holiday calendar covers",
+                    )
+                )
+            elif isinstance(value, date):
                 problem = _on_or_after(
                     name, value, timeline.aware_on, "the date the local authority became aware"
                 )
                 if problem is not None:
                     found.append(problem)
-        calendar = calendar or default_calendar()
         found.extend(problem for problem in self._check(timeline, calendar) if problem is not None)
         first_per_field: dict[str, FieldError] = {}
         for problem in found:

@@ -37,7 +37,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         created_at, case_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(created_at), uuid.UUID(case_id)
+        created = datetime.fromisoformat(created_at)
+        if created.tzinfo is None:
+            raise ValueError("cursor without a UTC offset")  # encode_cursor always writes one
+        return created, uuid.UUID(case_id)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
         raise UnprocessableContent(
             "The cursor is not one this API returned.",

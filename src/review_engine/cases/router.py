@@ -16,6 +16,8 @@ from review_engine.cases import listing, service
 from review_engine.cases.deadlines import ClockContext, ClockContextDep
 from review_engine.cases.etags import case_etag, if_none_match_hits, parse_if_match
 from review_engine.cases.schemas import (
+    PARTNERSHIP_CODE_PATTERN,
+    THEME_PATTERN,
     CaseCreate,
     CasePage,
     CasePatch,
@@ -38,6 +40,18 @@ AsOf = Annotated[
     date | None,
     Query(description="Evaluate deadline statuses as of this day (default: today, London)."),
 ]
+
+
+def _as_of(as_of: date | None, context: ClockContext) -> date:
+    """The day to evaluate statuses for; it must be one the calendar can count from."""
+    if as_of is None:
+        return context.today()
+    if not context.calendar.covers(as_of):
+        raise UnprocessableContent(
+            "as_of is outside the years the bank holiday calendar covers.",
+            errors=[FieldError(field="query.as_of", message="outside the calendar's years")],
+        )
+    return as_of
 
 
 def _summary_fields(view: service.CaseView, context: ClockContext, as_of: date) -> dict[str, Any]:
@@ -115,9 +129,11 @@ def list_cases(
     session: SessionDep,
     context: ClockContextDep,
     as_of: AsOf = None,
-    partnership: Annotated[str | None, Query(description="Partnership code")] = None,
+    partnership: Annotated[
+        str | None, Query(description="Partnership code", pattern=PARTNERSHIP_CODE_PATTERN)
+    ] = None,
     state: Annotated[str | None, Query(description="Workflow state, e.g. lcspr")] = None,
-    theme: Annotated[str | None, Query(max_length=40)] = None,
+    theme: Annotated[str | None, Query(pattern=THEME_PATTERN)] = None,
     overdue: Annotated[bool | None, Query(description="Only cases with a deadline overdue")] = None,
     due_before: Annotated[
         date | None, Query(description="Only cases with a running deadline due before this day")
@@ -125,7 +141,7 @@ def list_cases(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> CasePage:
-    day = as_of or context.today()
+    day = _as_of(as_of, context)
     settings: Settings = request.app.state.settings
     if state is not None and state not in workflow.STATES:
         raise UnprocessableContent(
@@ -168,7 +184,7 @@ def read_case(
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     view = service.get_case(session=session, principal=principal, case_id=case_id)
-    day = as_of or context.today()
+    day = _as_of(as_of, context)
     etag = case_etag(view.version, day)
     if if_none_match_hits(if_none_match, etag):
         return Response(status_code=304, headers={"ETag": etag})

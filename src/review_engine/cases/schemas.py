@@ -11,14 +11,24 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from review_engine.clocks import ClockName, ClockStatus, Unit
+from review_engine.text import NoNul
 from review_engine.timeline import IncidentType
 
+THEME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+PARTNERSHIP_CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{1,39}$"
 Theme = Annotated[
     str,
-    StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$"),
+    StringConstraints(pattern=THEME_PATTERN),
     Field(description="A lowercase theme tag, e.g. neglect, sudi, criminal_exploitation."),
 ]
 Reference = Annotated[
@@ -28,8 +38,11 @@ Reference = Annotated[
     ),
     Field(description="The partnership's own case reference (unique within the partnership)."),
 ]
-PartnershipCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+PartnershipCode = Annotated[str, StringConstraints(pattern=PARTNERSHIP_CODE_PATTERN)]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul
+]
+SummaryText = Annotated[str, StringConstraints(max_length=20000), NoNul]
 
 SENSITIVE_CASE_FIELDS = frozenset({"summary", "children", "incident_on", "looked_after"})
 
@@ -49,7 +62,7 @@ class ChildDetails(BaseModel):
     sex: ShortText | None = None
     ethnicity: ShortText | None = None
     disability: ShortText | None = None
-    address: Annotated[str, StringConstraints(max_length=500)] | None = None
+    address: Annotated[str, StringConstraints(max_length=500), NoNul] | None = None
     looked_after: bool | None = None
     placement_type: ShortText | None = None
     plan: Literal["child_in_need", "child_protection"] | None = Field(
@@ -72,16 +85,19 @@ class CaseCreate(BaseModel):
     incident_on: date | None = Field(default=None, description="When the incident happened.")
     looked_after: bool | None = Field(default=None, description="Was a child looked after?")
     themes: list[Theme] = Field(default_factory=list, max_length=12)
-    summary: Annotated[str, StringConstraints(max_length=20000)] | None = Field(
-        default=None, description="Case outline (sensitive)."
-    )
+    summary: SummaryText | None = Field(default=None, description="Case outline (sensitive).")
     children: list[ChildDetails] = Field(default_factory=list, max_length=MAX_CHILDREN)
 
-    @model_validator(mode="after")
-    def _incident_before_awareness(self) -> CaseCreate:
-        if self.incident_on is not None and self.incident_on > self.aware_on:
-            raise ValueError("incident_on cannot be after aware_on")
-        return self
+    @field_validator("incident_on")
+    @classmethod
+    def _incident_before_awareness(
+        cls, incident_on: date | None, info: ValidationInfo
+    ) -> date | None:
+        # A field validator (not a model one) so that the error names incident_on.
+        aware_on = info.data.get("aware_on")
+        if incident_on is not None and aware_on is not None and incident_on > aware_on:
+            raise ValueError("cannot be after aware_on")
+        return incident_on
 
 
 class CasePatch(BaseModel):
@@ -90,7 +106,7 @@ class CasePatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     themes: list[Theme] | None = Field(default=None, max_length=12)
-    summary: Annotated[str, StringConstraints(max_length=20000)] | None = None
+    summary: SummaryText | None = None
     children: list[ChildDetails] | None = Field(default=None, max_length=MAX_CHILDREN)
     incident_on: date | None = None
     looked_after: bool | None = None

@@ -147,6 +147,11 @@ def create_case(
     partnership = _partnership_for_create(
         session=session, principal=principal, code=case_in.partnership
     )
+    if not context.calendar.covers(case_in.aware_on):
+        raise UnprocessableContent(
+            "aware_on is outside the years the bank holiday calendar covers.",
+            errors=[FieldError(field="body.aware_on", message="outside the calendar's years")],
+        )
     if case_in.aware_on > context.today():
         raise UnprocessableContent(
             "aware_on cannot be in the future.",

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from sqlmodel import Session
 
 from review_engine.auth.dependencies import AdminDep, ManagerDep, ViewerDep
@@ -18,6 +18,8 @@ from review_engine.partnerships.schemas import (
     PartnershipRead,
     PartnershipUpdate,
 )
+
+Code = Annotated[str, Path(pattern=CODE_PATTERN, description="The partnership's code")]
 
 router = APIRouter(
     prefix="/partnerships", tags=["partnerships"], responses=problem_responses(401, 403, 422)
@@ -59,7 +61,7 @@ def list_partnerships(
 
 
 @router.get("/{code}", summary="Get a partnership", responses=problem_responses(404))
-def get_partnership(code: str, principal: ViewerDep, session: SessionDep) -> PartnershipRead:
+def get_partnership(code: Code, principal: ViewerDep, session: SessionDep) -> PartnershipRead:
     partnership = service.get_accessible(session=session, principal=principal, code=code)
     return PartnershipRead.model_validate(partnership)
 
@@ -68,7 +70,7 @@ def get_partnership(code: str, principal: ViewerDep, session: SessionDep) -> Par
     "/{code}", summary="Change a partnership's settings", responses=problem_responses(404)
 )
 def update_partnership(
-    code: str,
+    code: Code,
     body: PartnershipUpdate,
     principal: ManagerDep,
     session: SessionDep,
