@@ -178,8 +178,8 @@ def compute_deadlines(
 ) -> list[Deadline]:
     """Every clock that applies to the case, in table order, with its status as of `as_of`.
 
-    Events recorded after `as_of` are ignored for status (as of then, they had not
-    happened), so past "as of" reports are reproducible.
+    Events recorded after `as_of` are ignored (as of then, they had not happened: no
+    `met_on`, no pause), so past "as of" reports are reproducible.
     """
     calendar = calendar or default_calendar()
     deadlines = []
@@ -194,12 +194,14 @@ def compute_deadlines(
             calendar.add_working_days(statutory_due, paused_days) if paused_days else statutory_due
         )
         met_on = _met_on(rule, timeline)
+        if met_on is not None and met_on > as_of:
+            met_on = None  # as of then, it had not happened yet
         late_reason = timeline.late_notice_reason if rule.name == "advance_copies" else None
         waiver = timeline.waivers.get(rule.name)
         status = _status(
             rule,
             due_on=due_on,
-            met_on=met_on if met_on is not None and met_on <= as_of else None,
+            met_on=met_on,
             as_of=as_of,
             paused_now=paused_now,
             waived=waiver is not None,

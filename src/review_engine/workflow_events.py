@@ -9,35 +9,44 @@ every field has a description. Checking an event's data happens in two steps:
 2. `EventPayload.problems(timeline)`: rules that need more than one field or the case's
    timeline, mostly chronology ("a rapid review cannot be submitted before the Panel was
    notified"). Each problem names the payload field to correct.
+
+The payloads are split by concern: `review_engine.workflow_payload_base` holds the
+`EventPayload` base, `FieldError` and the shared field types;
+`review_engine.workflow_publication_events` the publication stage's payloads (final report
+to publication or withholding). This module holds the other events' payloads and the
+`PAYLOAD_SCHEMAS` registry, and re-exports the rest: import any of them from here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    HttpUrl,
-    StringConstraints,
-    TypeAdapter,
-    ValidationError,
-    model_validator,
-)
+from pydantic import Field, model_validator
 
-from review_engine.calendar import Calendar, CalendarRangeError, default_calendar
-from review_engine.text import NoNul
+from review_engine.calendar import Calendar
 from review_engine.timeline import (
     CaseTimeline,
     PanelOutcome,
     PublicationMode,
     Recommendation,
     ReviewRoute,
+)
+from review_engine.workflow_payload_base import (
+    EventPayload,
+    FieldError,
+    PublicTitle,
+    PublicUrl,
+    Reason,
+    _on_or_after,
+)
+from review_engine.workflow_publication_events import (
+    ADVANCE_COPIES_WORKING_DAYS,
+    ApproveFinalReportPayload,
+    PublishPayload,
+    ReschedulePublicationPayload,
+    SendAdvanceCopiesPayload,
+    WithholdPublicationPayload,
 )
 
 __all__ = [
@@ -53,7 +62,10 @@ __all__ = [
     "InformPartnersPayload",
     "NotifyPanelPayload",
     "PauseLcsprPayload",
+    "PublicTitle",
+    "PublicUrl",
     "PublishPayload",
+    "Reason",
     "RecordPanelResponsePayload",
     "ReschedulePublicationPayload",
     "ResumeLcsprPayload",
@@ -63,56 +75,6 @@ __all__ = [
     "WithdrawPayload",
     "WithholdPublicationPayload",
 ]
-
-# Working Together: the report goes to the Panel and the Secretary of State at least 7
-# working days before publication (domain.md §1 step 12).
-ADVANCE_COPIES_WORKING_DAYS = 7
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One problem with an event's data: the payload field to correct and why."""
-
-    field: str
-    message: str
-
-
-def _http_url(value: str) -> str:
-    # Validate with pydantic's URL rules but keep the caller's text: HttpUrl would
-    # normalise it (e.g. add a trailing slash), and the published address is quoted as given.
-    try:
-        _HTTP_URL.validate_python(value)
-    except ValidationError:
-        raise ValueError("must be an http:// or https:// URL") from None
-    return value
-
-
-_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
-
-Reason = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), NoNul
-]
-PublicTitle = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), NoNul
-]
-PublicUrl = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
-    NoNul,
-    AfterValidator(_http_url),
-    Field(json_schema_extra={"format": "uri"}),
-]
-
-
-def _on_or_after(
-    field: str, value: date | None, earliest: date | None, what: str
-) -> FieldError | None:
-    """A problem when `value` is before `earliest` (either unknown means nothing to check)."""
-    if value is None or earliest is None or value >= earliest:
-        return None
-    return FieldError(
-        field, f"must be on or after {what} ({earliest.isoformat()}); got {value.isoformat()}"
-    )
 
 
 def _latest_recorded(timeline: CaseTimeline) -> tuple[str, date]:
@@ -130,44 +92,6 @@ def _latest_recorded(timeline: CaseTimeline) -> tuple[str, date]:
             dates.append((pause.resumed_on, "pauses.resumed_on"))
     latest_on, field = max(dates)
     return field, latest_on
-
-
-class EventPayload(BaseModel):
-    """Base of every event's payload: unknown fields are refused."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    def problems(
-        self, timeline: CaseTimeline, calendar: Calendar | None = None
-    ) -> list[FieldError]:
-        """Every cross-field and timeline problem, at most one per field, in field order."""
-        calendar = calendar or default_calendar()
-        found: list[FieldError] = []
-        for name, value in self:
-            # Nothing about a case can happen before the local authority knew of it.
-            if isinstance(value, date) and not calendar.covers(value):
-                found.append(
-                    FieldError(
-                        name,
-                        f"must be in the years {calendar.first_year}-{calendar.last_year} "
-                        "that the bank holiday calendar covers",
-                    )
-                )
-            elif isinstance(value, date):
-                problem = _on_or_after(
-                    name, value, timeline.aware_on, "the date the local authority became aware"
-                )
-                if problem is not None:
-                    found.append(problem)
-        found.extend(problem for problem in self._check(timeline, calendar) if problem is not None)
-        first_per_field: dict[str, FieldError] = {}
-        for problem in found:
-            first_per_field.setdefault(problem.field, problem)
-        return list(first_per_field.values())
-
-    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
-        """The event's own rules; `None` entries mean "this one passed"."""
-        return iter(())
 
 
 class NotifyPanelPayload(EventPayload):
@@ -324,142 +248,6 @@ class ResumeLcsprPayload(EventPayload):
             return
         yield _on_or_after(
             "resumed_on", self.resumed_on, timeline.pauses[-1].started_on, "the pause's start"
-        )
-
-
-class ApproveFinalReportPayload(EventPayload):
-    """The partners signed off the LCSPR's final report."""
-
-    approved_on: date = Field(description="Date the final report was approved.")
-    planned_publication_on: date = Field(description="Date the report is planned to be published.")
-
-    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
-        yield _on_or_after(
-            "approved_on", self.approved_on, timeline.decided_on, "the decision to hold the LCSPR"
-        )
-        if timeline.pauses:
-            yield _on_or_after(
-                "approved_on",
-                self.approved_on,
-                timeline.pauses[-1].resumed_on,
-                "the end of the last pause",
-            )
-        yield _on_or_after(
-            "planned_publication_on", self.planned_publication_on, self.approved_on, "approved_on"
-        )
-
-
-class SendAdvanceCopiesPayload(EventPayload):
-    """The report went to the Panel, the Secretary of State and Ofsted ahead of publication."""
-
-    sent_on: date = Field(
-        description=(
-            "Date the advance copies were sent; at least 7 working days before publication. "
-            "Sending again (e.g. a revised report) replaces the date."
-        )
-    )
-
-    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
-        yield _on_or_after(
-            "sent_on", self.sent_on, timeline.approved_on, "the final report's approval"
-        )
-        yield _on_or_after(
-            "sent_on", self.sent_on, timeline.advance_copies_sent_on, "the copies sent before"
-        )
-
-
-class ReschedulePublicationPayload(EventPayload):
-    """The planned publication date moved (e.g. to wait for a trial or an inquest)."""
-
-    planned_publication_on: date = Field(description="The new planned publication date.")
-    reason: Reason = Field(description="Why publication moved.")
-
-    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
-        yield _on_or_after(
-            "planned_publication_on",
-            self.planned_publication_on,
-            timeline.approved_on,
-            "the final report's approval",
-        )
-
-
-class PublishPayload(EventPayload):
-    """The report (or the information on improvements) was published."""
-
-    published_on: date = Field(description="Date of publication.")
-    mode: PublicationMode = Field(
-        description=(
-            "full: the whole report; redacted: anonymised or partly withheld; "
-            "improvements_only: only the information on improvements."
-        )
-    )
-    url: PublicUrl = Field(description="Public address of the published report.")
-    title: PublicTitle = Field(
-        description="Public title of the report (a pseudonym such as 'Child T', never a name)."
-    )
-    late_notice_reason: Reason | None = Field(
-        None,
-        description=(
-            "Why publication went ahead although the advance copies went later than 7 "
-            "working days before published_on. Required then, and only then."
-        ),
-    )
-
-    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
-        sent_on = timeline.advance_copies_sent_on
-        if sent_on is None:  # the event's guard refuses publishing before copies went
-            return
-        too_early = _on_or_after(
-            "published_on", self.published_on, sent_on, "the date advance copies were sent"
-        )
-        if too_early is not None:
-            yield too_early
-            return
-        try:
-            latest = calendar.add_working_days(self.published_on, -ADVANCE_COPIES_WORKING_DAYS)
-        except CalendarRangeError as exc:
-            yield FieldError("published_on", str(exc))
-            return
-        if sent_on > latest and self.late_notice_reason is None:
-            yield FieldError(
-                "late_notice_reason",
-                f"advance copies went on {sent_on.isoformat()}, but for publication on "
-                f"{self.published_on.isoformat()} they should have gone by "
-                f"{latest.isoformat()} ({ADVANCE_COPIES_WORKING_DAYS} working days before); "
-                "give late_notice_reason to publish anyway, or publish later",
-            )
-        elif sent_on <= latest and self.late_notice_reason is not None:
-            # The clocks read a recorded reason as "late but excused", so an on-time
-            # notice must not carry one.
-            yield FieldError(
-                "late_notice_reason",
-                f"advance copies went on {sent_on.isoformat()}, in time for publication on "
-                f"{self.published_on.isoformat()} (by {latest.isoformat()}); leave it out",
-            )
-
-
-class WithholdPublicationPayload(EventPayload):
-    """Publishing was judged inappropriate; the Panel and Secretary of State were given reasons."""
-
-    reason: Reason = Field(description="Why the report is not published.")
-    panel_informed_on: date = Field(
-        description="Date the Panel and Secretary of State were given the reasons."
-    )
-    withheld_on: date | None = Field(
-        None, description="Date of the decision to withhold. Defaults to panel_informed_on."
-    )
-
-    @model_validator(mode="after")
-    def _withheld_when_informed(self) -> WithholdPublicationPayload:
-        if self.withheld_on is None:
-            self.withheld_on = self.panel_informed_on
-        return self
-
-    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
-        approved = "the final report's approval"
-        yield _on_or_after("withheld_on", self.withheld_on, timeline.approved_on, approved)
-        yield _on_or_after(
-            "panel_informed_on", self.panel_informed_on, timeline.approved_on, approved
         )
 
 
