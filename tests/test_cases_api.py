@@ -298,6 +298,8 @@ def test_patch_descriptive_fields_and_refuse_server_controlled_ones(
         assert refused.json()["errors"][0]["field"] == f"body.{field}"
     no_if_match = client.patch(url, json={"themes": []}, headers=member)
     assert no_if_match.status_code == 428
+    empty = client.patch(url, json={}, headers={**member, "If-Match": "*"})
+    assert (empty.status_code, empty.json()["version"]) == (200, 2)  # nothing to record
     read = client.get(url, headers=member).json()
     assert (read["state"], read["version"], read["themes"]) == ("referred", 2, ["sudi"])
     entries = history(client, member, case)

@@ -335,6 +335,8 @@ def patch_case(
     _check_version(view, accepted_versions, current_etag(view.version))
     case = view.case
     changes = patch.model_dump(exclude_unset=True, mode="json")
+    if not changes:
+        return view  # nothing to change: no new version, no history entry
     if "incident_on" in changes and patch.incident_on and patch.incident_on > case.aware_on:
         raise UnprocessableContent(
             "incident_on cannot be after aware_on.",
