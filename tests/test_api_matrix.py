@@ -88,6 +88,8 @@ WRITE_ROLES: dict[tuple[str, str], str] = {
     ("PATCH", "/cases/{case_id}"): "member",
     ("PATCH", "/partnerships/{code}"): "manager",
     ("POST", "/partnerships"): "admin",
+    ("POST", "/cases/{case_id}/waivers"): "manager",
+    ("DELETE", "/cases/{case_id}/waivers/{clock}"): "manager",
 }
 
 # --- request samples: a valid request for every route -----------------------------------
@@ -133,6 +135,7 @@ BODY_SAMPLES: dict[tuple[str, str], Callable[[int], dict[str, Any]]] = {
     ("PATCH", "/partnerships/{code}"): lambda n: {"name": f"Renamed {n} SCP"},
     ("POST", "/cases"): lambda n: new_case(reference=f"SAMPLE-{n}", partnership=HOME),
     ("PATCH", "/cases/{case_id}"): lambda n: {"themes": ["neglect", f"sample-{n}"]},
+    ("POST", "/cases/{case_id}/waivers"): lambda n: {"clock": "notification", "reason": f"r{n}"},
 }
 
 # Journeys through the API to each final state, as (event, payload, state after).
@@ -281,7 +284,7 @@ def sample_call(
     if_match: str = "*",
 ) -> Call:
     """A valid request to `endpoint` about the case `case_id` / partnership `code`."""
-    values = {"case_id": case_id, "code": code}
+    values = {"case_id": case_id, "code": code, "clock": "notification"}
     unknown = [name for name in endpoint.params if name not in values]
     if unknown:
         pytest.fail(f"{endpoint}: no sample value for path parameter(s) {unknown}")

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from review_engine import workflow
-from review_engine.auth.dependencies import MemberDep, ViewerDep
+from review_engine.auth.dependencies import ManagerDep, MemberDep, ViewerDep
 from review_engine.cases import deadlines as stored_deadlines
-from review_engine.cases import listing, service
+from review_engine.cases import listing, service, waivers
+from review_engine.cases.changes import CaseView, get_case, view_of
 from review_engine.cases.deadlines import ClockContext, ClockContextDep
 from review_engine.cases.etags import case_etag, if_none_match_hits, parse_if_match
 from review_engine.cases.schemas import (
@@ -25,6 +26,7 @@ from review_engine.cases.schemas import (
     CaseSummary,
     HistoryPage,
 )
+from review_engine.cases.waivers import TimescaleWaiver, WaivableClock
 from review_engine.db import SessionDep
 from review_engine.errors import FieldError, UnprocessableContent, problem_responses
 from review_engine.settings import Settings
@@ -54,7 +56,7 @@ def _as_of(as_of: date | None, context: ClockContext) -> date:
     return as_of
 
 
-def _summary_fields(view: service.CaseView, context: ClockContext, as_of: date) -> dict[str, Any]:
+def _summary_fields(view: CaseView, context: ClockContext, as_of: date) -> dict[str, Any]:
     case = view.case
     deadlines = stored_deadlines.evaluate(
         view.timeline,
@@ -77,7 +79,7 @@ def _summary_fields(view: service.CaseView, context: ClockContext, as_of: date) 
     }
 
 
-def _case_read(view: service.CaseView, context: ClockContext, as_of: date) -> CaseRead:
+def _case_read(view: CaseView, context: ClockContext, as_of: date) -> CaseRead:
     case = view.case
     return CaseRead(
         **_summary_fields(view, context, as_of),
@@ -92,7 +94,7 @@ def _case_read(view: service.CaseView, context: ClockContext, as_of: date) -> Ca
 
 
 def _case_response(
-    view: service.CaseView, context: ClockContext, as_of: date, *, status_code: int = 200
+    view: CaseView, context: ClockContext, as_of: date, *, status_code: int = 200
 ) -> JSONResponse:
     body = _case_read(view, context, as_of).model_dump(mode="json")
     headers = {"ETag": case_etag(view.version, as_of)}
@@ -163,7 +165,7 @@ def list_cases(
         limit=min(limit, settings.max_page_size),
     )
     items = [
-        CaseSummary(**_summary_fields(service.view_of(case, partnership), context, day))
+        CaseSummary(**_summary_fields(view_of(case, partnership), context, day))
         for case, partnership in rows
     ]
     return CasePage(items=items, next_cursor=next_cursor)
@@ -183,7 +185,7 @@ def read_case(
     as_of: AsOf = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    view = service.get_case(session=session, principal=principal, case_id=case_id)
+    view = get_case(session=session, principal=principal, case_id=case_id)
     day = _as_of(as_of, context)
     etag = case_etag(view.version, day)
     if if_none_match_hits(if_none_match, etag):
@@ -227,6 +229,60 @@ def patch_case(
 def case_history(case_id: uuid.UUID, principal: ViewerDep, session: SessionDep) -> HistoryPage:
     entries = service.list_history(session=session, principal=principal, case_id=case_id)
     return HistoryPage.model_validate({"items": [entry.model_dump() for entry in entries]})
+
+
+@router.post(
+    "/cases/{case_id}/waivers",
+    response_model=CaseRead,
+    summary="Waive a statutory timescale for this case, with the reason (managers)",
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+def waive_timescale(
+    case_id: uuid.UUID,
+    waiver: TimescaleWaiver,
+    principal: ManagerDep,
+    session: SessionDep,
+    context: ClockContextDep,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    today = context.today()
+    view = waivers.waive_clock(
+        session=session,
+        principal=principal,
+        case_id=case_id,
+        waiver=waiver,
+        accepted_versions=parse_if_match(if_match),
+        current_etag=lambda version: case_etag(version, today),
+        context=context,
+    )
+    return _case_response(view, context, today)
+
+
+@router.delete(
+    "/cases/{case_id}/waivers/{clock}",
+    response_model=CaseRead,
+    summary="Withdraw a timescale waiver (managers)",
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+def withdraw_waiver(
+    case_id: uuid.UUID,
+    clock: WaivableClock,
+    principal: ManagerDep,
+    session: SessionDep,
+    context: ClockContextDep,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    today = context.today()
+    view = waivers.withdraw_waiver(
+        session=session,
+        principal=principal,
+        case_id=case_id,
+        clock=clock,
+        accepted_versions=parse_if_match(if_match),
+        current_etag=lambda version: case_etag(version, today),
+        context=context,
+    )
+    return _case_response(view, context, today)
 
 
 def _event_route(event: str) -> None:

@@ -171,7 +171,7 @@ class HistoryEntryRead(BaseModel):
     version: int
     at: datetime
     actor: str
-    action: Literal["create", "event", "patch"]
+    action: Literal["create", "event", "patch", "waiver", "waiver_withdrawn"]
     event: str | None
     from_state: str | None
     to_state: str

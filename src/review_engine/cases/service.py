@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -20,8 +19,17 @@ from sqlmodel import Session, col
 
 from review_engine import workflow
 from review_engine.auth.models import Principal, Role
-from review_engine.cases import deadlines as stored_deadlines
-from review_engine.cases.deadlines import ClockContext, timeline_of
+from review_engine.cases.changes import (
+    CaseView,
+    EtagFor,
+    check_version,
+    get_case,
+    lost_race,
+    record_history,
+    store_deadlines,
+    view_of,
+)
+from review_engine.cases.deadlines import ClockContext
 from review_engine.cases.models import Case, CaseHistoryEntry, CaseTheme
 from review_engine.cases.schemas import SENSITIVE_CASE_FIELDS, CaseCreate, CasePatch
 from review_engine.db import utcnow
@@ -29,8 +37,6 @@ from review_engine.errors import (
     DuplicateReference,
     FieldError,
     Forbidden,
-    NotFound,
-    PreconditionFailed,
     TransitionNotAllowed,
     UnprocessableContent,
 )
@@ -49,43 +55,6 @@ PUBLICATION_EVENTS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class CaseView:
-    """A case as it is (or would be, for a dry run), with its partnership."""
-
-    case: Case
-    partnership: Partnership
-    state: str
-    timeline: CaseTimeline
-    version: int
-
-
-def view_of(case: Case, partnership: Partnership) -> CaseView:
-    return CaseView(
-        case=case,
-        partnership=partnership,
-        state=case.state,
-        timeline=timeline_of(case),
-        version=case.version,
-    )
-
-
-def _not_found(case_id: uuid.UUID) -> NotFound:
-    return NotFound(f"No case with id {case_id}.")
-
-
-def get_case(*, session: Session, principal: Principal, case_id: uuid.UUID) -> CaseView:
-    """Returns the case if it exists and the caller may see its partnership."""
-    row = session.execute(
-        select(Case, Partnership)
-        .join(Partnership, col(Partnership.id) == col(Case.partnership_id))
-        .where(col(Case.id) == case_id)
-    ).one_or_none()
-    if row is None or not principal.can_access(row[1].code):
-        raise _not_found(case_id)
-    return view_of(row[0], row[1])
-
-
 def _partnership_for_create(*, session: Session, principal: Principal, code: str) -> Partnership:
     partnership: Partnership | None = session.execute(
         select(Partnership).where(col(Partnership.code) == code)
@@ -96,42 +65,6 @@ def _partnership_for_create(*, session: Session, principal: Principal, code: str
             errors=[FieldError(field="body.partnership", message="unknown partnership code")],
         )
     return partnership
-
-
-def _record(
-    *,
-    session: Session,
-    case: Case,
-    principal: Principal,
-    action: str,
-    from_state: str | None,
-    event: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    session.add(
-        CaseHistoryEntry(
-            case_id=case.id,
-            version=case.version,
-            actor=principal.key_name,
-            action=action,
-            event=event,
-            from_state=from_state,
-            to_state=case.state,
-            details=details or {},
-        )
-    )
-
-
-def _store_deadlines(
-    *, session: Session, case: Case, partnership: Partnership, context: ClockContext
-) -> None:
-    evaluated = stored_deadlines.evaluate(
-        timeline_of(case),
-        clock_start=partnership.rapid_review_clock_start,
-        context=context,
-        as_of=context.today(),
-    )
-    stored_deadlines.store(session=session, case=case, deadlines=evaluated)
 
 
 def _index_themes(*, session: Session, case: Case) -> None:
@@ -181,8 +114,8 @@ def create_case(
     try:
         session.flush()  # assigns version 1
         _index_themes(session=session, case=case)
-        _store_deadlines(session=session, case=case, partnership=partnership, context=context)
-        _record(
+        store_deadlines(session=session, case=case, partnership=partnership, context=context)
+        record_history(
             session=session,
             case=case,
             principal=principal,
@@ -204,16 +137,6 @@ def _duplicate(reference: str) -> DuplicateReference:
     )
 
 
-def _check_version(view: CaseView, accepted_versions: set[int] | None, etag: str) -> None:
-    """`accepted_versions` is None for `If-Match: *` (any current version)."""
-    if accepted_versions is not None and view.version not in accepted_versions:
-        raise PreconditionFailed(
-            "The case has changed since you read it: read it again and retry.",
-            headers={"ETag": etag},
-            current_etag=etag,
-        )
-
-
 def fire_event(
     *,
     session: Session,
@@ -222,7 +145,7 @@ def fire_event(
     event: str,
     payload: Mapping[str, Any],
     accepted_versions: set[int] | None,
-    current_etag: Any,
+    current_etag: EtagFor,
     dry_run: bool,
     context: ClockContext,
 ) -> CaseView:
@@ -233,7 +156,7 @@ def fire_event(
     view = get_case(session=session, principal=principal, case_id=case_id)
     if event in PUBLICATION_EVENTS and not principal.at_least(Role.MANAGER):
         raise Forbidden(f"{event} needs the manager role.")
-    _check_version(view, accepted_versions, current_etag(view.version))
+    check_version(view, accepted_versions, current_etag(view.version))
     try:
         transition = workflow.fire(
             state=view.state,
@@ -275,11 +198,11 @@ def fire_event(
         session.flush()  # UPDATE ... WHERE version = <read version>
     except StaleDataError:
         session.rollback()
-        raise _lost_race(
+        raise lost_race(
             session=session, principal=principal, case_id=case_id, etag=current_etag
         ) from None
-    _store_deadlines(session=session, case=case, partnership=view.partnership, context=context)
-    _record(
+    store_deadlines(session=session, case=case, partnership=view.partnership, context=context)
+    record_history(
         session=session,
         case=case,
         principal=principal,
@@ -308,18 +231,6 @@ def _future_dates(recorded: Mapping[str, Any], today: date) -> list[FieldError]:
     ]
 
 
-def _lost_race(
-    *, session: Session, principal: Principal, case_id: uuid.UUID, etag: Any
-) -> PreconditionFailed:
-    current = get_case(session=session, principal=principal, case_id=case_id)
-    tag = etag(current.version)
-    return PreconditionFailed(
-        "The case changed while your request was being processed: read it again and retry.",
-        headers={"ETag": tag},
-        current_etag=tag,
-    )
-
-
 def patch_case(
     *,
     session: Session,
@@ -327,12 +238,12 @@ def patch_case(
     case_id: uuid.UUID,
     patch: CasePatch,
     accepted_versions: set[int] | None,
-    current_etag: Any,
+    current_etag: EtagFor,
     context: ClockContext,
 ) -> CaseView:
     """Corrects descriptive fields; the history records which fields changed, not values."""
     view = get_case(session=session, principal=principal, case_id=case_id)
-    _check_version(view, accepted_versions, current_etag(view.version))
+    check_version(view, accepted_versions, current_etag(view.version))
     case = view.case
     changes = patch.model_dump(exclude_unset=True, mode="json")
     if not changes:
@@ -354,7 +265,7 @@ def patch_case(
         session.flush()
     except StaleDataError:
         session.rollback()
-        raise _lost_race(
+        raise lost_race(
             session=session, principal=principal, case_id=case_id, etag=current_etag
         ) from None
     if "themes" in changes:
@@ -363,7 +274,7 @@ def patch_case(
     if "themes" in changes:
         details["themes"] = case.themes
     assert not SENSITIVE_CASE_FIELDS & (set(details) - {"changed"})
-    _record(
+    record_history(
         session=session,
         case=case,
         principal=principal,
@@ -388,7 +299,7 @@ def refresh_partnership_deadlines(
     ).scalars()
     refreshed = 0
     for case in cases:
-        _store_deadlines(session=session, case=case, partnership=partnership, context=context)
+        store_deadlines(session=session, case=case, partnership=partnership, context=context)
         refreshed += 1
     return refreshed
 
@@ -405,7 +316,3 @@ def list_history(
             .order_by(col(CaseHistoryEntry.version))
         ).scalars()
     )
-
-
-def reference_date(context: ClockContext, as_of: date | None) -> date:
-    return as_of or context.today()

@@ -1,0 +1,121 @@
+"""What every change to a stored case shares: finding it (or a 404), the If-Match check,
+rewriting its deadline rows and its history entry. Used by the case operations in
+`service.py` and `waivers.py`; none of these functions commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from review_engine.auth.models import Principal
+from review_engine.cases import deadlines as stored_deadlines
+from review_engine.cases.deadlines import ClockContext, timeline_of
+from review_engine.cases.models import Case, CaseHistoryEntry
+from review_engine.errors import NotFound, PreconditionFailed
+from review_engine.partnerships.models import Partnership
+from review_engine.timeline import CaseTimeline
+
+EtagFor = Callable[[int], str]
+"""Renders the ETag of a case version (the router knows the format and the day)."""
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as it is (or would be, for a dry run), with its partnership."""
+
+    case: Case
+    partnership: Partnership
+    state: str
+    timeline: CaseTimeline
+    version: int
+
+
+def view_of(case: Case, partnership: Partnership) -> CaseView:
+    return CaseView(
+        case=case,
+        partnership=partnership,
+        state=case.state,
+        timeline=timeline_of(case),
+        version=case.version,
+    )
+
+
+def not_found(case_id: uuid.UUID) -> NotFound:
+    return NotFound(f"No case with id {case_id}.")
+
+
+def get_case(*, session: Session, principal: Principal, case_id: uuid.UUID) -> CaseView:
+    """Returns the case if it exists and the caller may see its partnership."""
+    row = session.execute(
+        select(Case, Partnership)
+        .join(Partnership, col(Partnership.id) == col(Case.partnership_id))
+        .where(col(Case.id) == case_id)
+    ).one_or_none()
+    if row is None or not principal.can_access(row[1].code):
+        raise not_found(case_id)
+    return view_of(row[0], row[1])
+
+
+def record_history(
+    *,
+    session: Session,
+    case: Case,
+    principal: Principal,
+    action: str,
+    from_state: str | None,
+    event: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        CaseHistoryEntry(
+            case_id=case.id,
+            version=case.version,
+            actor=principal.key_name,
+            action=action,
+            event=event,
+            from_state=from_state,
+            to_state=case.state,
+            details=details or {},
+        )
+    )
+
+
+def store_deadlines(
+    *, session: Session, case: Case, partnership: Partnership, context: ClockContext
+) -> None:
+    """Rewrites the case's stored deadline rows as of today."""
+    evaluated = stored_deadlines.evaluate(
+        timeline_of(case),
+        clock_start=partnership.rapid_review_clock_start,
+        context=context,
+        as_of=context.today(),
+    )
+    stored_deadlines.store(session=session, case=case, deadlines=evaluated)
+
+
+def check_version(view: CaseView, accepted_versions: set[int] | None, etag: str) -> None:
+    """`accepted_versions` is None for `If-Match: *` (any current version)."""
+    if accepted_versions is not None and view.version not in accepted_versions:
+        raise PreconditionFailed(
+            "The case has changed since you read it: read it again and retry.",
+            headers={"ETag": etag},
+            current_etag=etag,
+        )
+
+
+def lost_race(
+    *, session: Session, principal: Principal, case_id: uuid.UUID, etag: EtagFor
+) -> PreconditionFailed:
+    current = get_case(session=session, principal=principal, case_id=case_id)
+    tag = etag(current.version)
+    return PreconditionFailed(
+        "The case changed while your request was being processed: read it again and retry.",
+        headers={"ETag": tag},
+        current_etag=tag,
+    )
