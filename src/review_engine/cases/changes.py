@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
 
 from review_engine.auth.models import Principal
 from review_engine.cases import deadlines as stored_deadlines
 from review_engine.cases.deadlines import ClockContext, timeline_of
 from review_engine.cases.models import Case, CaseHistoryEntry
+from review_engine.db import utcnow
 from review_engine.errors import NotFound, PreconditionFailed
 from review_engine.partnerships.models import Partnership
 from review_engine.timeline import CaseTimeline
@@ -119,3 +121,48 @@ def lost_race(
         headers={"ETag": tag},
         current_etag=tag,
     )
+
+
+def commit_change(
+    *,
+    session: Session,
+    principal: Principal,
+    view: CaseView,
+    action: str,
+    details: dict[str, Any],
+    current_etag: EtagFor,
+    context: ClockContext | None,
+    event: str | None = None,
+    after_flush: Callable[[], None] | None = None,
+) -> CaseView:
+    """Saves what the caller changed on `view.case`, all or nothing, in one commit.
+
+    The version-checked UPDATE first (a writer that got there first makes this a 412),
+    then `after_flush`, the deadline rows (when `context` is given: the change can move
+    deadlines) and one history entry from `view.state` to the case's state now.
+    """
+    case = view.case
+    case.updated_at = utcnow()
+    try:
+        session.flush()  # UPDATE ... WHERE version = <the version read>
+    except StaleDataError:
+        session.rollback()
+        raise lost_race(
+            session=session, principal=principal, case_id=case.id, etag=current_etag
+        ) from None
+    if after_flush is not None:
+        after_flush()
+    if context is not None:
+        store_deadlines(session=session, case=case, partnership=view.partnership, context=context)
+    record_history(
+        session=session,
+        case=case,
+        principal=principal,
+        action=action,
+        event=event,
+        from_state=view.state,
+        details=details,
+    )
+    session.commit()
+    session.refresh(case)
+    return view_of(case, view.partnership)

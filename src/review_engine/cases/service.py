@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
 
 from review_engine import workflow
@@ -23,8 +22,8 @@ from review_engine.cases.changes import (
     CaseView,
     EtagFor,
     check_version,
+    commit_change,
     get_case,
-    lost_race,
     record_history,
     store_deadlines,
     view_of,
@@ -32,7 +31,6 @@ from review_engine.cases.changes import (
 from review_engine.cases.deadlines import ClockContext
 from review_engine.cases.models import Case, CaseHistoryEntry, CaseTheme
 from review_engine.cases.schemas import SENSITIVE_CASE_FIELDS, CaseCreate, CasePatch
-from review_engine.db import utcnow
 from review_engine.errors import (
     DuplicateReference,
     FieldError,
@@ -190,30 +188,18 @@ def fire_event(
             timeline=transition.timeline,
             version=view.version,
         )
-    case = view.case
-    case.state = transition.target
-    case.timeline = transition.timeline.model_dump(mode="json")
-    case.updated_at = utcnow()
-    try:
-        session.flush()  # UPDATE ... WHERE version = <read version>
-    except StaleDataError:
-        session.rollback()
-        raise lost_race(
-            session=session, principal=principal, case_id=case_id, etag=current_etag
-        ) from None
-    store_deadlines(session=session, case=case, partnership=view.partnership, context=context)
-    record_history(
+    view.case.state = transition.target
+    view.case.timeline = transition.timeline.model_dump(mode="json")
+    return commit_change(
         session=session,
-        case=case,
         principal=principal,
+        view=view,
         action="event",
         event=event,
-        from_state=transition.source,
         details=transition.recorded,
+        current_etag=current_etag,
+        context=context,
     )
-    session.commit()
-    session.refresh(case)
-    return view_of(case, view.partnership)
 
 
 # Event dates record what happened, so they cannot be after today; only a plan may be.
@@ -258,33 +244,23 @@ def patch_case(
             setattr(case, name, changes[name])
     if "incident_on" in changes:
         case.incident_on = patch.incident_on
-    if "themes" in changes:
-        case.themes = list(dict.fromkeys(patch.themes or []))
-    case.updated_at = utcnow()
-    try:
-        session.flush()
-    except StaleDataError:
-        session.rollback()
-        raise lost_race(
-            session=session, principal=principal, case_id=case_id, etag=current_etag
-        ) from None
-    if "themes" in changes:
-        _index_themes(session=session, case=case)
     details: dict[str, Any] = {"changed": sorted(changes)}
     if "themes" in changes:
-        details["themes"] = case.themes
-    assert not SENSITIVE_CASE_FIELDS & (set(details) - {"changed"})
-    record_history(
+        case.themes = list(dict.fromkeys(patch.themes or []))
+        details["themes"] = case.themes  # themes are not sensitive; other values are
+    assert not SENSITIVE_CASE_FIELDS & set(details)
+    return commit_change(
         session=session,
-        case=case,
         principal=principal,
+        view=view,
         action="patch",
-        from_state=case.state,
         details=details,
+        current_etag=current_etag,
+        context=None,  # descriptive fields move no deadline
+        after_flush=(
+            (lambda: _index_themes(session=session, case=case)) if "themes" in changes else None
+        ),
     )
-    session.commit()
-    session.refresh(case)
-    return view_of(case, view.partnership)
 
 
 def refresh_partnership_deadlines(

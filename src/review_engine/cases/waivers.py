@@ -13,7 +13,6 @@ import uuid
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from review_engine.auth.models import Principal
@@ -21,14 +20,10 @@ from review_engine.cases.changes import (
     CaseView,
     EtagFor,
     check_version,
+    commit_change,
     get_case,
-    lost_race,
-    record_history,
-    store_deadlines,
-    view_of,
 )
 from review_engine.cases.deadlines import ClockContext
-from review_engine.db import utcnow
 from review_engine.errors import FieldError, UnprocessableContent
 from review_engine.text import NoNul
 
@@ -60,28 +55,17 @@ def _save(
     current_etag: EtagFor,
     context: ClockContext,
 ) -> CaseView:
-    case = view.case
-    case.timeline = view.timeline.model_copy(update={"waivers": waivers}).model_dump(mode="json")
-    case.updated_at = utcnow()
-    try:
-        session.flush()  # UPDATE ... WHERE version = <read version>
-    except StaleDataError:
-        session.rollback()
-        raise lost_race(
-            session=session, principal=principal, case_id=case.id, etag=current_etag
-        ) from None
-    store_deadlines(session=session, case=case, partnership=view.partnership, context=context)
-    record_history(
+    timeline = view.timeline.model_copy(update={"waivers": waivers})
+    view.case.timeline = timeline.model_dump(mode="json")
+    return commit_change(
         session=session,
-        case=case,
         principal=principal,
+        view=view,
         action=action,
-        from_state=case.state,
         details=details,
+        current_etag=current_etag,
+        context=context,
     )
-    session.commit()
-    session.refresh(case)
-    return view_of(case, view.partnership)
 
 
 def waive_clock(
