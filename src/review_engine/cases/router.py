@@ -215,7 +215,6 @@ def patch_case(
         patch=patch,
         accepted_versions=parse_if_match(if_match),
         current_etag=lambda version: case_etag(version, today),
-        context=context,
     )
     return _case_response(view, context, today)
 

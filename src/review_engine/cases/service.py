@@ -225,7 +225,6 @@ def patch_case(
     patch: CasePatch,
     accepted_versions: set[int] | None,
     current_etag: EtagFor,
-    context: ClockContext,
 ) -> CaseView:
     """Corrects descriptive fields; the history records which fields changed, not values."""
     view = get_case(session=session, principal=principal, case_id=case_id)
