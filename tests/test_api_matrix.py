@@ -108,9 +108,14 @@ EVENT_PAYLOADS: dict[str, dict[str, Any]] = {
         "panel_informed_on": "2026-07-07",
     },
     "resume": {"resumed_on": "2026-07-13"},
+    "escalate_to_national_review": {"decided_on": "2026-07-14"},
     "approve_final_report": {"approved_on": "2026-10-01", "planned_publication_on": "2026-11-20"},
     "send_advance_copies": {"sent_on": "2026-10-05"},
-    "reschedule_publication": {"planned_publication_on": "2026-11-04", "reason": "inquest"},
+    "reschedule_publication": {
+        "rescheduled_on": "2026-10-06",
+        "planned_publication_on": "2026-11-04",
+        "reason": "inquest",
+    },
     "publish": {
         "published_on": "2026-11-02",
         "mode": "redacted",
@@ -429,7 +434,9 @@ class World:
         return fired
 
     def drive(self, journey: list[tuple[str, dict[str, Any], str]]) -> dict[str, Any]:
-        case = self.new_case()
+        # A looked-after child's death: every journey is open to it, including the one
+        # that needs no rapid review.
+        case = self.new_case(incident_type="death", looked_after=True)
         for event, payload, state in journey:
             case = self.fire(case, event, payload)
             assert case["state"] == state, f"{event} led to {case['state']}, not {state}"
@@ -1027,7 +1034,11 @@ EDGES: dict[str, Edge] = {
     "rescheduled-to-year-9999": Edge(
         "POST",
         "/cases/{case_id}/events/reschedule_publication",
-        body={"planned_publication_on": "9999-12-31", "reason": "indefinitely"},
+        body={
+            "rescheduled_on": "2026-10-06",
+            "planned_publication_on": "9999-12-31",
+            "reason": "indefinitely",
+        },
         state="pre_publication",
     ),
     "nul-in-summary": Edge("POST", "/cases", body=new_case(reference="NUL-1", summary="a\x00b")),

@@ -59,7 +59,7 @@ def test_create_and_read_a_case(client: TestClient, member: Headers) -> None:
     notification = case["deadlines"][0]
     assert notification["due_on"] == "2026-06-08"  # Mon 1 June + 5 working days
     assert notification["basis"]["start_event"] == "aware_on"
-    assert "domain.md §1 step 1" in notification["basis"]["rule"]
+    assert "docs/statutory-basis.md#notification" in notification["basis"]["rule"]
 
     read = client.get(f"/cases/{case['id']}", headers=member, params={"as_of": "2026-06-02"})
     assert read.status_code == 200

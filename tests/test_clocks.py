@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from review_engine.calendar import Calendar, add_working_days, default_calendar
 from review_engine.clocks import CLOCKS, Deadline, compute_deadlines
-from review_engine.timeline import CaseTimeline, Pause
+from review_engine.timeline import AdvanceCopies, CaseTimeline, Pause, Waiver
 
 D = date.fromisoformat
 
@@ -29,6 +30,13 @@ def clock(deadlines: list[Deadline], name: str) -> Deadline:
 
 def names(deadlines: list[Deadline]) -> list[str]:
     return [deadline.name for deadline in deadlines]
+
+
+def sent_to_all(sent_on: str) -> tuple[AdvanceCopies, ...]:
+    """Advance copies sent to every recipient on one day."""
+    return (
+        AdvanceCopies(sent_on=D(sent_on), recipients=("panel", "secretary_of_state", "ofsted")),
+    )
 
 
 def lcspr(**recorded: Any) -> CaseTimeline:
@@ -58,8 +66,25 @@ def test_the_table_names_every_clock_once_with_a_source() -> None:
         "keep_published_until",
     ]
     for rule in CLOCKS:
-        assert rule.source.startswith("domain.md §1 step")
+        assert rule.source.startswith("docs/statutory-basis.md#")
         assert rule.summary
+
+
+def test_each_clock_cites_a_section_of_the_projects_statutory_basis() -> None:
+    basis = (Path(__file__).resolve().parents[1] / "docs" / "statutory-basis.md").read_text(
+        encoding="utf-8"
+    )
+    # GitHub's anchors: the heading lowercased, spaces to hyphens.
+    anchors = {
+        line.lstrip("#").strip().lower().replace(" ", "-")
+        for line in basis.splitlines()
+        if line.startswith("#")
+    }
+    for rule in CLOCKS:
+        anchor = rule.source.removeprefix("docs/statutory-basis.md#").split(" ", 1)[0]
+        assert anchor in anchors, f"{rule.name}: no section #{anchor}"
+        assert "shared/" not in rule.source
+        assert "domain.md" not in rule.source
 
 
 def test_a_new_referral_runs_the_notification_clocks() -> None:
@@ -73,7 +98,7 @@ def test_a_new_referral_runs_the_notification_clocks() -> None:
     assert notification.basis.start_event == "aware_on"
     assert notification.basis.start_on == D("2026-11-02")
     assert notification.basis.calendar_version == default_calendar().version
-    assert "domain.md §1 step 1" in notification.basis.rule
+    assert "docs/statutory-basis.md#notification" in notification.basis.rule
 
 
 def test_rapid_review_clock_waits_for_the_notification_by_default() -> None:
@@ -119,9 +144,15 @@ def test_as_of_ignores_events_recorded_later() -> None:
     assert after.status == "met_late"
 
 
-def test_notification_clocks_do_not_apply_when_the_partners_decide_not_to_notify() -> None:
-    decided = timeline(not_notified_on=D("2026-11-04"), not_notified_reason="criteria not met")
-    assert compute_deadlines(decided, as_of=D("2026-12-01")) == []
+def test_a_decision_not_to_notify_stops_the_notification_clocks_on_its_date() -> None:
+    # Aware Mon 2 Nov 2026: both clocks due Mon 9 Nov. Decided (late) on Fri 13 Nov.
+    decided = timeline(not_notified_on=D("2026-11-13"), not_notified_reason="criteria not met")
+    for name in ("notification", "partners_informed"):
+        after = clock(compute_deadlines(decided, as_of=D("2026-12-01")), name)
+        assert (after.status, after.stopped_on, after.met_on) == ("stopped", D("2026-11-13"), None)
+        # Before the decision the clock was running, and already late on 10 Nov.
+        before = clock(compute_deadlines(decided, as_of=D("2026-11-10")), name)
+        assert (before.status, before.stopped_on) == ("overdue", None)
 
 
 def test_rapid_review_counts_15_working_days_from_the_notification() -> None:
@@ -134,17 +165,24 @@ def test_rapid_review_counts_15_working_days_from_the_notification() -> None:
 
 
 def test_rapid_review_can_count_from_awareness_by_partnership_setting() -> None:
-    notified = timeline(notified_on=D("2026-11-06"))
-    rapid_review = clock(
-        compute_deadlines(notified, as_of=D("2026-11-06"), rapid_review_clock_start="aware"),
-        "rapid_review",
-    )
+    notified = timeline(notified_on=D("2026-11-06"), rapid_review_clock_start="aware")
+    rapid_review = clock(compute_deadlines(notified, as_of=D("2026-11-06")), "rapid_review")
     assert rapid_review.basis.start_event == "aware_on"
+    assert rapid_review.basis.rapid_review_clock_start == "aware"
     assert rapid_review.due_on == add_working_days(D("2026-11-02"), 15) == D("2026-11-23")
     unnotified = compute_deadlines(
-        timeline(), as_of=D("2026-11-03"), rapid_review_clock_start="aware"
+        timeline(rapid_review_clock_start="aware"), as_of=D("2026-11-03")
     )
     assert "rapid_review" in names(unnotified)
+    by_default = clock(
+        compute_deadlines(
+            notified.model_copy(update={"rapid_review_clock_start": "notified"}),
+            as_of=D("2026-11-06"),
+        ),
+        "rapid_review",
+    )
+    assert by_default.basis.rapid_review_clock_start == "notified"
+    assert by_default.due_on == D("2026-11-27")  # Fri 6 Nov + 15 working days
 
 
 def test_rapid_review_is_met_by_the_first_submission() -> None:
@@ -158,17 +196,29 @@ def test_rapid_review_is_met_by_the_first_submission() -> None:
     assert rapid_review.status == "met"
 
 
-@pytest.mark.parametrize(
-    "recorded",
-    [
-        {"notified_on": D("2026-11-04"), "rapid_review_required": False},
-        {"notified_on": D("2026-11-04"), "withdrawn_on": D("2026-11-10"), "withdrawn_reason": "x"},
-    ],
-)
-def test_no_rapid_review_clock_when_none_is_needed(recorded: dict[str, Any]) -> None:
-    assert "rapid_review" not in names(
-        compute_deadlines(timeline(**recorded), as_of=D("2027-01-01"))
+def test_no_rapid_review_clock_when_none_is_needed() -> None:
+    recorded = timeline(
+        notified_on=D("2026-11-04"), rapid_review_required=False, closed_on=D("2026-11-04")
     )
+    assert "rapid_review" not in names(compute_deadlines(recorded, as_of=D("2027-01-01")))
+
+
+def test_a_withdrawal_stops_the_rapid_review_clock_and_as_of_before_it_shows_it_late() -> None:
+    # Notified Wed 4 Nov 2026: rapid review due Wed 25 Nov; never sent; withdrawn Fri 4 Dec.
+    withdrawn = timeline(
+        notified_on=D("2026-11-04"),
+        rapid_review_required=True,
+        withdrawn_on=D("2026-12-04"),
+        withdrawn_reason="criteria not met",
+    )
+    after = clock(compute_deadlines(withdrawn, as_of=D("2027-01-01")), "rapid_review")
+    assert (after.status, after.stopped_on, after.due_on) == (
+        "stopped",
+        D("2026-12-04"),
+        D("2026-11-25"),
+    )
+    before = clock(compute_deadlines(withdrawn, as_of=D("2026-12-01")), "rapid_review")
+    assert (before.status, before.stopped_on) == ("overdue", None)
 
 
 @pytest.mark.parametrize(
@@ -248,10 +298,15 @@ def test_a_pause_resumed_after_as_of_is_still_ongoing_then() -> None:
 
 
 def test_waivers_take_precedence_and_keep_their_reason() -> None:
-    waived = lcspr(waivers={"review_publication": "COVID-19 relaxation 2020"})
+    waiver = Waiver(reason="COVID-19 relaxation 2020", waived_on=D("2027-03-10"))
+    waived = lcspr(waivers={"review_publication": waiver})
     publication = clock(compute_deadlines(waived, as_of=D("2027-06-01")), "review_publication")
     assert publication.status == "waived"
     assert publication.basis.waiver_reason == "COVID-19 relaxation 2020"
+    assert publication.basis.waived_on == D("2027-03-10")
+    # As of a day before the waiver was recorded, the clock was simply late (due 28 Feb).
+    before = clock(compute_deadlines(waived, as_of=D("2027-03-09")), "review_publication")
+    assert (before.status, before.basis.waiver_reason) == ("overdue", None)
 
 
 def test_advance_copies_count_back_from_the_planned_date_and_follow_it() -> None:
@@ -269,7 +324,7 @@ def test_advance_copies_met_on_time_become_late_when_publication_is_brought_forw
     sent = lcspr(
         approved_on=D("2026-12-01"),
         planned_publication_on=D("2027-01-20"),
-        advance_copies_sent_on=D("2027-01-08"),
+        advance_copies=sent_to_all("2027-01-08"),
     )
     assert clock(compute_deadlines(sent, as_of=D("2027-01-08")), "advance_copies").status == "met"
     earlier = sent.model_copy(update={"planned_publication_on": D("2027-01-13")})
@@ -282,7 +337,7 @@ def test_advance_copies_measured_against_the_actual_publication_date() -> None:
     published = lcspr(
         approved_on=D("2026-12-01"),
         planned_publication_on=D("2027-01-20"),
-        advance_copies_sent_on=D("2027-01-08"),
+        advance_copies=sent_to_all("2027-01-08"),
         published_on=D("2027-01-12"),
         late_notice_reason="published early at the family's request",
     )
@@ -307,7 +362,7 @@ def test_advance_copies_overdue_when_not_sent() -> None:
 def test_keep_published_until_is_a_year_and_never_overdue(
     published_on: str, kept_until: str
 ) -> None:
-    published = lcspr(advance_copies_sent_on=D("2026-12-01"), published_on=D(published_on))
+    published = lcspr(advance_copies=sent_to_all("2026-12-01"), published_on=D(published_on))
     keep = clock(compute_deadlines(published, as_of=D(published_on)), "keep_published_until")
     assert keep.kind == "constraint"
     assert keep.due_on == D(kept_until)

@@ -88,12 +88,22 @@ def test_the_walkthrough_runs_as_written(
     assert '"state":"rapid_review"' in outputs[3]
     assert "/problems/transition-not-allowed" in outputs[4]
     assert '"state":"awaiting_panel"' in outputs[4]  # the dry run
-    assert '"as_of":"2026-12-10"' in outputs[5]
-    assert '"action":"event"' in outputs[5]
-    # The dry run wrote nothing: the case is still where the real event left it.
+    assert '"state":"lcspr"' in outputs[5]
+    # Six months from the partners' decision on 26 November 2026.
+    assert '"start_on":"2026-11-26"' in outputs[5]
+    assert '"due_on":"2027-05-26"' in outputs[5]
+    assert '"as_of":"2026-12-10"' in outputs[6]
+    assert '"action":"event"' in outputs[6]
+    # The dry run wrote nothing: only the three real events moved the case.
     case_id = json.loads((tmp_path / "case.json").read_text())["id"]
     read = httpx.get(f"{live_url}/cases/{case_id}", headers={"Authorization": f"Bearer {key}"})
-    assert (read.json()["state"], read.json()["version"]) == ("rapid_review", 2)
+    assert (read.json()["state"], read.json()["version"]) == ("lcspr", 4)
+    # The overdue list, every page of it, holds no case that has ended: their clocks stopped.
+    overdue = httpx.get(
+        f"{live_url}/cases?overdue=true&limit=100", headers={"Authorization": f"Bearer {key}"}
+    ).json()["items"]
+    assert overdue, "the demo always has overdue cases"
+    assert {item["state"] for item in overdue}.isdisjoint({"withdrawn", "closed"})
 
 
 def test_demo_run_serves_the_demo_and_prints_a_working_key(tmp_path: Path) -> None:

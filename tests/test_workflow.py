@@ -14,7 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from review_engine.calendar import add_working_days, working_days_between
-from review_engine.timeline import CaseTimeline, Pause
+from review_engine.timeline import (
+    ADVANCE_COPY_RECIPIENTS,
+    AdvanceCopies,
+    CaseTimeline,
+    IncidentFacts,
+    Pause,
+    Reschedule,
+)
 from review_engine.workflow import (
     EVENTS,
     FINAL_STATES,
@@ -37,6 +44,8 @@ from review_engine.workflow import (
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "workflow.md"
 AWARE_ON = date(2026, 1, 5)
+# The death of a looked-after child: the one kind of case that may need no rapid review.
+INCIDENT = IncidentFacts(incident_type="death", looked_after=True)
 
 # -- Case histories: one plausible way to reach every state ---------------------------------
 
@@ -59,6 +68,20 @@ APPROVE: Step = (
     {"approved_on": "2026-06-01", "planned_publication_on": "2026-07-01"},
 )
 SEND_COPIES: Step = ("send_advance_copies", {"sent_on": "2026-06-15"})
+RESCHEDULE: Step = (
+    "reschedule_publication",
+    {
+        "rescheduled_on": "2026-06-10",
+        "planned_publication_on": "2026-09-01",
+        "reason": "Trial",
+        "panel_informed_on": "2026-06-11",
+    },
+)
+ESCALATE: Step = ("escalate_to_national_review", {"decided_on": "2026-03-10"})
+NEW_INFORMATION: Step = (
+    "notify_panel",
+    {"notified_on": "2026-01-14", "new_information_on": "2026-01-13"},
+)
 
 
 def submit(recommendation: str, on: str = "2026-01-26") -> Step:
@@ -90,14 +113,19 @@ PATHS: dict[str, list[Step]] = {
 ALLOWED: dict[str, list[str]] = {
     "referred": ["notify_panel", "inform_partners", "decide_not_to_notify"],
     "rapid_review": ["inform_partners", "submit_rapid_review", "withdraw"],
-    "awaiting_panel": ["record_panel_response", "withdraw"],
-    "national_review": ["complete_national_review"],
-    "lcspr": ["pause", "approve_final_report"],
-    "lcspr_paused": ["resume"],
-    "pre_publication": ["send_advance_copies", "reschedule_publication", "withhold_publication"],
-    "learning_review": ["complete_learning_review"],
-    "action_tracking": ["close"],
-    "not_notified": ["start_learning_review", "close"],
+    "awaiting_panel": ["inform_partners", "record_panel_response", "withdraw"],
+    "national_review": ["inform_partners", "complete_national_review"],
+    "lcspr": ["inform_partners", "pause", "escalate_to_national_review", "approve_final_report"],
+    "lcspr_paused": ["inform_partners", "resume", "escalate_to_national_review"],
+    "pre_publication": [
+        "inform_partners",
+        "send_advance_copies",
+        "reschedule_publication",
+        "withhold_publication",
+    ],
+    "learning_review": ["inform_partners", "complete_learning_review"],
+    "action_tracking": ["inform_partners", "close"],
+    "not_notified": ["notify_panel", "inform_partners", "start_learning_review", "close"],
     "closed": [],
     "withdrawn": [],
 }
@@ -109,7 +137,9 @@ def walk(
     """Fire `steps` in order (from a fresh referral unless told); return where it ends."""
     timeline = timeline or CaseTimeline(aware_on=AWARE_ON)
     for event, payload in steps:
-        transition = fire(state=state, timeline=timeline, event=event, payload=payload)
+        transition = fire(
+            incident=INCIDENT, state=state, timeline=timeline, event=event, payload=payload
+        )
         state, timeline = transition.target, transition.timeline
     return state, timeline
 
@@ -118,7 +148,7 @@ def refused(state: str, timeline: CaseTimeline, step: Step) -> list[FieldError]:
     """The errors with which `step` is refused as invalid data."""
     event, payload = step
     with pytest.raises(InvalidEventData) as exc:
-        fire(state=state, timeline=timeline, event=event, payload=payload)
+        fire(incident=INCIDENT, state=state, timeline=timeline, event=event, payload=payload)
     assert exc.value.event == event
     assert exc.value.errors, "InvalidEventData must name at least one field"
     return exc.value.errors
@@ -167,6 +197,7 @@ def test_states_events_and_final_states_are_the_api_contract() -> None:
         "record_panel_response",
         "pause",
         "resume",
+        "escalate_to_national_review",
         "approve_final_report",
         "send_advance_copies",
         "reschedule_publication",
@@ -347,14 +378,29 @@ TRANSITIONS: list[tuple[str, list[Step], Step, str, dict[str, Any]]] = [
         [*TO_LCSPR, APPROVE],
         SEND_COPIES,
         "pre_publication",
-        {"advance_copies_sent_on": d("2026-06-15")},
+        {
+            "advance_copies": (
+                AdvanceCopies(sent_on=d("2026-06-15"), recipients=ADVANCE_COPY_RECIPIENTS),
+            )
+        },
     ),
     (
         "pre_publication",
         [*TO_LCSPR, APPROVE],
-        ("reschedule_publication", {"planned_publication_on": "2026-09-01", "reason": "Trial"}),
+        RESCHEDULE,
         "pre_publication",
-        {"planned_publication_on": d("2026-09-01")},
+        {
+            "planned_publication_on": d("2026-09-01"),
+            "reschedules": (
+                Reschedule(
+                    rescheduled_on=d("2026-06-10"),
+                    planned_publication_on=d("2026-09-01"),
+                    previous_planned_on=d("2026-07-01"),
+                    reason="Trial",
+                    panel_informed_on=d("2026-06-11"),
+                ),
+            ),
+        },
     ),
     (
         "pre_publication",
@@ -412,6 +458,50 @@ TRANSITIONS: list[tuple[str, list[Step], Step, str, dict[str, Any]]] = [
         },
     ),
     (
+        "not_notified",
+        [NOT_NOTIFIED],
+        NEW_INFORMATION,
+        "rapid_review",
+        {
+            "notified_on": d("2026-01-14"),
+            "new_information_on": d("2026-01-13"),
+            "rapid_review_required": True,
+        },
+    ),
+    (
+        "not_notified",
+        [NOT_NOTIFIED],
+        ("notify_panel", {**NEW_INFORMATION[1], "rapid_review_required": False}),
+        "closed",
+        {
+            "notified_on": d("2026-01-14"),
+            "new_information_on": d("2026-01-13"),
+            "rapid_review_required": False,
+            "closed_on": d("2026-01-14"),
+        },
+    ),
+    ("lcspr", TO_LCSPR, ESCALATE, "national_review", {"escalated_on": d("2026-03-10")}),
+    (
+        "lcspr_paused",
+        [*TO_LCSPR, PAUSE],
+        ESCALATE,
+        "national_review",
+        {"escalated_on": d("2026-03-10")},
+    ),
+    *[
+        (state, PATHS[state], INFORM, state, {"partners_informed_on": d("2026-01-08")})
+        for state in [
+            "awaiting_panel",
+            "national_review",
+            "lcspr",
+            "lcspr_paused",
+            "pre_publication",
+            "learning_review",
+            "action_tracking",
+            "not_notified",
+        ]
+    ],
+    (
         "action_tracking",
         PATHS["action_tracking"],
         ("close", {"closed_on": "2026-12-01"}),
@@ -447,7 +537,7 @@ def test_each_transition_moves_the_case_and_records_exactly_its_data(
     assert state == source
     event, payload = step
 
-    transition = fire(state=state, timeline=before, event=event, payload=payload)
+    transition = fire(incident=INCIDENT, state=state, timeline=before, event=event, payload=payload)
 
     assert transition.event == event
     assert (transition.source, transition.target) == (source, target)
@@ -470,6 +560,7 @@ def test_the_transition_table_covers_every_transition_of_the_machine() -> None:
 def test_recorded_is_the_validated_payload_as_json_with_defaults_filled_in() -> None:
     state, timeline = walk([NOTIFY, submit("lcspr")])
     transition = fire(
+        incident=INCIDENT,
         state=state,
         timeline=timeline,
         event="record_panel_response",
@@ -485,6 +576,7 @@ def test_recorded_is_the_validated_payload_as_json_with_defaults_filled_in() -> 
 
 def test_reasons_and_titles_are_stripped() -> None:
     transition = fire(
+        incident=INCIDENT,
         state="referred",
         timeline=CaseTimeline(aware_on=AWARE_ON),
         event="decide_not_to_notify",
@@ -497,7 +589,13 @@ def test_reasons_and_titles_are_stripped() -> None:
 def test_fire_returns_a_frozen_transition_and_never_mutates_its_input() -> None:
     timeline = CaseTimeline(aware_on=AWARE_ON)
     payload = {"notified_on": "2026-01-07"}
-    transition = fire(state="referred", timeline=timeline, event="notify_panel", payload=payload)
+    transition = fire(
+        incident=INCIDENT,
+        state="referred",
+        timeline=timeline,
+        event="notify_panel",
+        payload=payload,
+    )
     assert isinstance(transition, Transition)
     assert timeline == CaseTimeline(aware_on=AWARE_ON)
     assert payload == {"notified_on": "2026-01-07"}
@@ -555,6 +653,7 @@ def test_a_national_review_recommendation_the_panel_does_not_take_needs_a_new_on
     ]
 
     transition = fire(
+        incident=INCIDENT,
         state=state,
         timeline=timeline,
         event="record_panel_response",
@@ -643,7 +742,11 @@ def pre_publication_case(*, advance_copies_sent_on: date | None) -> CaseTimeline
         decided_on=date(2025, 2, 12),
         approved_on=date(2025, 12, 1),
         planned_publication_on=date(2026, 1, 6),
-        advance_copies_sent_on=advance_copies_sent_on,
+        advance_copies=(
+            (AdvanceCopies(sent_on=advance_copies_sent_on, recipients=ADVANCE_COPY_RECIPIENTS),)
+            if advance_copies_sent_on
+            else ()
+        ),
     )
 
 
@@ -672,7 +775,11 @@ def test_seven_working_days_before_6_january_2026_is_23_december_2025() -> None:
 def test_publish_with_copies_sent_exactly_seven_working_days_before_across_christmas() -> None:
     timeline = pre_publication_case(advance_copies_sent_on=date(2025, 12, 23))
     transition = fire(
-        state="pre_publication", timeline=timeline, event=publication()[0], payload=publication()[1]
+        incident=INCIDENT,
+        state="pre_publication",
+        timeline=timeline,
+        event=publication()[0],
+        payload=publication()[1],
     )
     assert transition.target == "action_tracking"
     assert transition.timeline.published_on == date(2026, 1, 6)
@@ -689,7 +796,13 @@ def test_publish_with_copies_one_working_day_late_needs_a_late_notice_reason() -
     assert "2025-12-23" in errors[0].message  # the latest they should have gone
 
     step = publication(late_notice_reason="Inquest date moved; Panel agreed")
-    transition = fire(state="pre_publication", timeline=timeline, event=step[0], payload=step[1])
+    transition = fire(
+        incident=INCIDENT,
+        state="pre_publication",
+        timeline=timeline,
+        event=step[0],
+        payload=step[1],
+    )
     assert transition.target == "action_tracking"
     assert transition.timeline.late_notice_reason == "Inquest date moved; Panel agreed"
 
@@ -705,7 +818,13 @@ def test_an_on_time_notice_takes_no_late_notice_reason() -> None:
 def test_publishing_later_instead_satisfies_the_notice_rule() -> None:
     timeline = pre_publication_case(advance_copies_sent_on=date(2025, 12, 24))
     step = publication("2026-01-07")
-    assert fire(state="pre_publication", timeline=timeline, event=step[0], payload=step[1])
+    assert fire(
+        incident=INCIDENT,
+        state="pre_publication",
+        timeline=timeline,
+        event=step[0],
+        payload=step[1],
+    )
 
 
 def test_publication_cannot_predate_the_advance_copies() -> None:
@@ -721,17 +840,48 @@ def test_publication_past_the_calendar_range_is_refused_by_field() -> None:
     ]
 
 
-def test_advance_copies_sent_again_replace_the_date() -> None:
-    state, timeline = walk(
-        [*TO_LCSPR, APPROVE, SEND_COPIES, ("send_advance_copies", {"sent_on": "2026-06-18"})]
+def test_advance_copies_are_sent_when_every_recipient_has_had_one() -> None:
+    to_two: Step = (
+        "send_advance_copies",
+        {"sent_on": "2026-06-15", "recipients": ["panel", "secretary_of_state"]},
     )
-    assert state == "pre_publication"
-    assert timeline.advance_copies_sent_on == date(2026, 6, 18)
+    state, timeline = walk([*TO_LCSPR, APPROVE, to_two])
+    assert timeline.advance_copies_sent_on is None
+    assert "publish" not in allowed_events(state=state, timeline=timeline)
+    again: Step = ("send_advance_copies", {"sent_on": "2026-06-18", "recipients": ["panel"]})
+    state, timeline = walk([again], state=state, timeline=timeline)
+    assert timeline.advance_copies_sent_on is None
+    to_ofsted: Step = ("send_advance_copies", {"sent_on": "2026-06-19", "recipients": ["ofsted"]})
+    state, timeline = walk([to_ofsted], state=state, timeline=timeline)
+    assert timeline.advance_copies_sent_on == date(2026, 6, 19)
+    assert [send.sent_on for send in timeline.advance_copies] == [
+        date(2026, 6, 15),
+        date(2026, 6, 18),
+        date(2026, 6, 19),
+    ]
+    # A revised report sent again later leaves the day the notice was given as it was.
+    state, timeline = walk([SEND_COPIES_LATER], state=state, timeline=timeline)
+    assert timeline.advance_copies_sent_on == date(2026, 6, 19)
+
+
+SEND_COPIES_LATER: Step = ("send_advance_copies", {"sent_on": "2026-06-22"})
+
+
+@pytest.mark.parametrize(
+    ("recipients", "field"),
+    [([], "recipients"), (["panel", "panel"], "recipients"), (["police"], "recipients.0")],
+    ids=["none", "twice", "unknown"],
+)
+def test_recipients_must_be_named_once_from_the_three(recipients: list[str], field: str) -> None:
+    state, timeline = walk([*TO_LCSPR, APPROVE])
+    step: Step = ("send_advance_copies", {"sent_on": "2026-06-15", "recipients": recipients})
+    assert refused_fields(state, timeline, step) == [field]
 
 
 def test_withheld_on_defaults_to_when_the_panel_was_told_but_can_be_given() -> None:
     state, timeline = walk([*TO_LCSPR, APPROVE])
     transition = fire(
+        incident=INCIDENT,
         state=state,
         timeline=timeline,
         event="withhold_publication",
@@ -864,9 +1014,51 @@ CHRONOLOGY: list[tuple[str, list[Step], Step, str, str]] = [
     (
         "awaiting_panel",
         [NOTIFY, submit("lcspr")],
-        respond("agreed", decided_on="2026-02-04"),
+        respond("agreed", decided_on="2026-01-23"),
         "decided_on",
-        "2026-02-05",
+        "submission of the rapid review that carried the recommendation (2026-01-26)",
+    ),
+    (
+        "awaiting_panel",
+        [NOTIFY, submit("lcspr"), respond("challenged"), submit("lcspr", on="2026-02-20")],
+        respond("agreed", on="2026-03-02", decided_on="2026-02-19"),
+        "decided_on",
+        "(2026-02-20)",
+    ),
+    (
+        "not_notified",
+        [NOT_NOTIFIED],
+        ("notify_panel", {"notified_on": "2026-01-14"}),
+        "new_information_on",
+        "decided not to notify on 2026-01-09",
+    ),
+    (
+        "not_notified",
+        [NOT_NOTIFIED],
+        ("notify_panel", {**NEW_INFORMATION[1], "new_information_on": "2026-01-08"}),
+        "new_information_on",
+        "decision not to notify (2026-01-09)",
+    ),
+    (
+        "not_notified",
+        [NOT_NOTIFIED],
+        ("notify_panel", {**NEW_INFORMATION[1], "notified_on": "2026-01-12"}),
+        "notified_on",
+        "new_information_on (2026-01-13)",
+    ),
+    (
+        "referred",
+        [],
+        ("notify_panel", {**NOTIFY[1], "new_information_on": "2026-01-06"}),
+        "new_information_on",
+        "only after a decision not to notify",
+    ),
+    (
+        "lcspr_paused",
+        [*TO_LCSPR, PAUSE],
+        ("escalate_to_national_review", {"decided_on": "2026-03-01"}),
+        "decided_on",
+        "pauses.started_on (2026-03-02)",
     ),
     (
         "lcspr",
@@ -927,9 +1119,30 @@ CHRONOLOGY: list[tuple[str, list[Step], Step, str, str]] = [
     (
         "pre_publication",
         [*TO_LCSPR, APPROVE],
-        ("reschedule_publication", {"planned_publication_on": "2026-05-01", "reason": "Trial"}),
+        ("reschedule_publication", {**RESCHEDULE[1], "planned_publication_on": "2026-06-05"}),
         "planned_publication_on",
-        "2026-06-01",
+        "rescheduled_on (2026-06-10)",
+    ),
+    (
+        "pre_publication",
+        [*TO_LCSPR, APPROVE],
+        ("reschedule_publication", {**RESCHEDULE[1], "rescheduled_on": "2026-05-20"}),
+        "rescheduled_on",
+        "approval (2026-06-01)",
+    ),
+    (
+        "pre_publication",
+        [*TO_LCSPR, APPROVE, RESCHEDULE],
+        ("reschedule_publication", {**RESCHEDULE[1], "rescheduled_on": "2026-06-09"}),
+        "rescheduled_on",
+        "previous rescheduling (2026-06-10)",
+    ),
+    (
+        "pre_publication",
+        [*TO_LCSPR, APPROVE],
+        ("reschedule_publication", {**RESCHEDULE[1], "panel_informed_on": "2026-05-29"}),
+        "panel_informed_on",
+        "approval (2026-06-01)",
     ),
     (
         "pre_publication",
@@ -1045,6 +1258,7 @@ def test_all_problems_are_reported_together() -> None:
 def test_invalid_event_data_message_names_the_event_and_fields() -> None:
     with pytest.raises(InvalidEventData) as exc:
         fire(
+            incident=INCIDENT,
             state="referred",
             timeline=CaseTimeline(aware_on=AWARE_ON),
             event="decide_not_to_notify",
@@ -1073,7 +1287,13 @@ def test_every_event_not_allowed_is_refused_listing_the_allowed_ones(state: str)
     for event in [*refused_events, "explode"]:
         # The payload is garbage on purpose: legality is checked before the data.
         with pytest.raises(IllegalEvent) as exc:
-            fire(state=state, timeline=timeline, event=event, payload={"nonsense": 1})
+            fire(
+                incident=INCIDENT,
+                state=state,
+                timeline=timeline,
+                event=event,
+                payload={"nonsense": 1},
+            )
         assert (exc.value.event, exc.value.state) == (event, state)
         assert exc.value.allowed_events == allowed
         assert isinstance(exc.value, WorkflowError)
@@ -1086,20 +1306,32 @@ def test_final_states_allow_nothing(state: str) -> None:
     timeline = case_in(state)
     assert allowed_events(state=state, timeline=timeline) == []
     with pytest.raises(IllegalEvent, match="is final") as exc:
-        fire(state=state, timeline=timeline, event="close", payload={"closed_on": "2026-12-01"})
+        fire(
+            incident=INCIDENT,
+            state=state,
+            timeline=timeline,
+            event="close",
+            payload={"closed_on": "2026-12-01"},
+        )
     assert exc.value.allowed_events == []
 
 
 def test_an_unknown_event_is_illegal_and_says_so() -> None:
     with pytest.raises(IllegalEvent, match="'explode' is not a review workflow event") as exc:
-        fire(state="referred", timeline=case_in("referred"), event="explode", payload={})
+        fire(
+            incident=INCIDENT,
+            state="referred",
+            timeline=case_in("referred"),
+            event="explode",
+            payload={},
+        )
     assert exc.value.allowed_events == ALLOWED["referred"]
 
 
 # -- Guards -------------------------------------------------------------------------------
 
 
-def test_partners_can_be_informed_once_only_before_or_during_the_rapid_review() -> None:
+def test_partners_can_be_informed_once_only_in_any_state_that_is_not_final() -> None:
     state, timeline = walk([INFORM])
     assert state == "referred"
     assert "inform_partners" not in allowed_events(state=state, timeline=timeline)
@@ -1117,12 +1349,13 @@ def test_partners_can_be_informed_once_only_before_or_during_the_rapid_review() 
 def test_publish_is_allowed_only_once_advance_copies_have_been_sent() -> None:
     state, timeline = walk([*TO_LCSPR, APPROVE])
     assert "publish" not in allowed_events(state=state, timeline=timeline)
-    with pytest.raises(IllegalEvent, match="advance copies have not been sent") as exc:
+    with pytest.raises(IllegalEvent, match="advance copies have not yet been sent") as exc:
         walk([publication("2026-07-01")], state=state, timeline=timeline)
     assert "send_advance_copies" in str(exc.value)
 
     state, timeline = walk([SEND_COPIES], state=state, timeline=timeline)
     assert allowed_events(state=state, timeline=timeline) == [
+        "inform_partners",
         "send_advance_copies",
         "reschedule_publication",
         "publish",
@@ -1146,7 +1379,9 @@ def test_a_machine_restores_the_stored_state_without_entering_the_initial_one(st
 def test_every_stored_non_final_state_can_move_on(state: str) -> None:
     source, history, step = next(row[:3] for row in TRANSITIONS if row[0] == state)
     _, timeline = walk(history)
-    transition = fire(state=state, timeline=timeline, event=step[0], payload=step[1])
+    transition = fire(
+        incident=INCIDENT, state=state, timeline=timeline, event=step[0], payload=step[1]
+    )
     assert transition.source == state
     assert transition.target in STATES
 
@@ -1156,7 +1391,11 @@ def test_a_stored_case_built_by_hand_restores_anywhere() -> None:
     timeline = pre_publication_case(advance_copies_sent_on=date(2025, 12, 1))
     assert "publish" in allowed_events(state="pre_publication", timeline=timeline)
     transition = fire(
-        state="pre_publication", timeline=timeline, event=publication()[0], payload=publication()[1]
+        incident=INCIDENT,
+        state="pre_publication",
+        timeline=timeline,
+        event=publication()[0],
+        payload=publication()[1],
     )
     assert transition.target == "action_tracking"
 
@@ -1167,7 +1406,7 @@ def test_an_unknown_stored_state_is_a_clear_workflow_error() -> None:
         allowed_events(state="triage", timeline=timeline)
     assert exc.value.state == "triage"
     with pytest.raises(WorkflowError, match="triage"):
-        fire(state="triage", timeline=timeline, event="notify_panel", payload={})
+        fire(incident=INCIDENT, state="triage", timeline=timeline, event="notify_panel", payload={})
 
 
 # -- Describing the workflow --------------------------------------------------------------
@@ -1259,20 +1498,24 @@ FORWARD = [
     "submit_rapid_review",
     "record_panel_response",
     "resume",
-    "pause",
     "approve_final_report",
     "publish",
     "send_advance_copies",
+    "pause",
     "complete_learning_review",
     "complete_national_review",
     "start_learning_review",
     "close",
     "inform_partners",
     "reschedule_publication",
+    "escalate_to_national_review",
     "withhold_publication",
     "decide_not_to_notify",
     "withdraw",
 ]
+
+
+RECIPIENT_SETS = [["panel"], ["panel", "secretary_of_state"], ["ofsted"]]
 
 
 def plausible_payload(event: str, on: date, data: st.DataObject) -> dict[str, Any]:
@@ -1282,7 +1525,10 @@ def plausible_payload(event: str, on: date, data: st.DataObject) -> dict[str, An
     reason = data.draw(st.sampled_from(["Criminal trial", "Inquest", "  Risk to sibling  "]))
     if event == "notify_panel":
         # Mostly a rapid review, so that cases travel far (a draw of 0 is the likeliest).
-        return {"notified_on": iso, "rapid_review_required": data.draw(st.integers(0, 4)) < 4}
+        payload = {"notified_on": iso, "rapid_review_required": data.draw(st.integers(0, 4)) < 4}
+        if data.draw(st.booleans()):
+            payload["new_information_on"] = iso  # refused unless after a decision not to
+        return payload
     if event == "inform_partners":
         return {"partners_informed_on": iso}
     if event == "decide_not_to_notify":
@@ -1304,9 +1550,13 @@ def plausible_payload(event: str, on: date, data: st.DataObject) -> dict[str, An
     if event == "approve_final_report":
         return {"approved_on": iso, "planned_publication_on": later}
     if event == "send_advance_copies":
+        if data.draw(st.booleans()):
+            return {"sent_on": iso, "recipients": data.draw(st.sampled_from(RECIPIENT_SETS))}
         return {"sent_on": iso}
     if event == "reschedule_publication":
-        return {"planned_publication_on": later, "reason": reason}
+        return {"rescheduled_on": iso, "planned_publication_on": later, "reason": reason}
+    if event == "escalate_to_national_review":
+        return {"decided_on": iso}
     if event in ("publish", "complete_learning_review"):
         publication_fields = {
             "published_on": iso,
@@ -1354,7 +1604,9 @@ def test_random_event_sequences_keep_the_workflow_sound(data: st.DataObject) -> 
 
         outcome: Transition | WorkflowError
         try:
-            outcome = fire(state=state, timeline=timeline, event=event, payload=payload)
+            outcome = fire(
+                incident=INCIDENT, state=state, timeline=timeline, event=event, payload=payload
+            )
         except WorkflowError as exc:
             outcome = exc
 
@@ -1381,8 +1633,6 @@ def test_random_event_sequences_keep_the_workflow_sound(data: st.DataObject) -> 
 
 def test_publish_counts_the_notice_on_the_configured_calendar() -> None:
     from review_engine.calendar import Calendar
-    from review_engine.timeline import CaseTimeline
-    from review_engine.workflow import InvalidEventData, fire
 
     timeline = CaseTimeline(
         aware_on=date(2026, 1, 5),
@@ -1396,7 +1646,9 @@ def test_publish_counts_the_notice_on_the_configured_calendar() -> None:
         decided_on=date(2026, 2, 2),
         approved_on=date(2026, 8, 3),
         planned_publication_on=date(2026, 9, 15),
-        advance_copies_sent_on=date(2026, 9, 4),
+        advance_copies=(
+            AdvanceCopies(sent_on=date(2026, 9, 4), recipients=ADVANCE_COPY_RECIPIENTS),
+        ),
     )
     payload = {
         "published_on": "2026-09-15",
@@ -1405,10 +1657,17 @@ def test_publish_counts_the_notice_on_the_configured_calendar() -> None:
         "title": "Child P",
     }
     # On the England and Wales calendar, 4 Sept is exactly 7 working days before 15 Sept.
-    assert fire(state="pre_publication", timeline=timeline, event="publish", payload=payload)
+    assert fire(
+        incident=INCIDENT,
+        state="pre_publication",
+        timeline=timeline,
+        event="publish",
+        payload=payload,
+    )
     closed = Calendar(extra_closure_days=[date(2026, 9, 8)])
     with pytest.raises(InvalidEventData) as refused:
         fire(
+            incident=INCIDENT,
             state="pre_publication",
             timeline=timeline,
             event="publish",

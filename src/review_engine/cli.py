@@ -19,6 +19,7 @@ from sqlmodel import Session
 from review_engine.auth.models import Role
 from review_engine.auth.service import create_api_key, list_api_keys, revoke_api_key
 from review_engine.cases.deadlines import clock_context
+from review_engine.cases.service import refresh_stored_deadlines
 from review_engine.db import create_db_engine, upgrade_database
 from review_engine.demo import load_demo
 from review_engine.errors import Problem
@@ -64,6 +65,14 @@ def _session() -> Iterator[Session]:
         engine.dispose()
 
 
+def _migrate(settings: Settings) -> None:
+    """Apply pending migrations; after any, recompute the stored deadline rows (the clock
+    rules may have changed with them)."""
+    if upgrade_database(settings.database_url):
+        with _session() as session:
+            refresh_stored_deadlines(session=session, context=clock_context(settings))
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -73,11 +82,11 @@ def serve(
     """Run the API with uvicorn (migrating a SQLite database first)."""
     import uvicorn  # noqa: PLC0415  -- only this command needs the server
 
-    database_url = Settings().database_url
-    if make_url(database_url).get_backend_name() == "sqlite":
+    settings = Settings()
+    if make_url(settings.database_url).get_backend_name() == "sqlite":
         # A single-file deployment has no separate release step; PostgreSQL deployments
         # run `db upgrade` explicitly before rolling out.
-        upgrade_database(database_url)
+        _migrate(settings)
     uvicorn.run("review_engine.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
@@ -102,7 +111,7 @@ def demo_run(
     import uvicorn  # noqa: PLC0415  -- only the serving commands need the server
 
     settings = Settings()
-    upgrade_database(settings.database_url)
+    _migrate(settings)
     with _session() as session:
         loaded = load_demo(session=session, context=clock_context(settings))
         _, raw_key = create_api_key(
@@ -122,9 +131,18 @@ def demo_run(
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply every pending migration."""
-    upgrade_database(Settings().database_url)
+    """Apply every pending migration (then recompute the stored deadline rows, if any ran)."""
+    _migrate(Settings())
     typer.echo("database is at the latest migration")
+
+
+@db_app.command("refresh-deadlines")
+def db_refresh_deadlines() -> None:
+    """Recompute every case's stored deadline rows (after a calendar or closure-day change)."""
+    settings = Settings()
+    with _session() as session:
+        count = refresh_stored_deadlines(session=session, context=clock_context(settings))
+    typer.echo(f"recomputed the stored deadlines of {count} case(s)")
 
 
 @db_app.command("purge-idempotency")

@@ -123,15 +123,27 @@ def alembic_config(database_url: str | None = None) -> Config:
 _upgrade_lock = threading.Lock()
 
 
-def upgrade_database(database_url: str) -> None:
-    """Migrate the database at `database_url` to the latest revision (a no-op when at head).
+def upgrade_database(database_url: str) -> bool:
+    """Migrate the database at `database_url` to the latest revision (a no-op when at head);
+    return whether any migration was applied.
 
     Safe to call from several processes at once: SQLite's BEGIN IMMEDIATE and a PostgreSQL
     advisory lock (in env.py) queue them. Alembic's `context` is process-global, so calls
     within one process are serialised here.
     """
-    with _upgrade_lock:
-        command.upgrade(alembic_config(database_url), "head")
+    engine = create_db_engine(database_url)
+    try:
+        with _upgrade_lock:
+            before = _current_revisions(engine)
+            command.upgrade(alembic_config(database_url), "head")
+            return _current_revisions(engine) != before
+    finally:
+        engine.dispose()
+
+
+def _current_revisions(engine: Engine) -> frozenset[str]:
+    with engine.connect() as connection:
+        return frozenset(MigrationContext.configure(connection).get_current_heads())
 
 
 @lru_cache(maxsize=1)
@@ -141,6 +153,4 @@ def _head_revisions() -> frozenset[str]:
 
 def database_at_head(engine: Engine) -> bool:
     """Whether the database has every migration applied (and no unknown newer ones)."""
-    with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_heads()
-    return frozenset(current) == _head_revisions()
+    return _current_revisions(engine) == _head_revisions()

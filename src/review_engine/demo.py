@@ -203,6 +203,10 @@ _CASES: list[tuple[str, str, str, int, list[str], Script]] = [
 ]
 
 
+# What some cases record about the child beyond the incident type.
+_FACTS: dict[str, dict[str, Any]] = {"KM-2026-008": {"looked_after": True}}
+
+
 @dataclass(frozen=True)
 class DemoLoaded:
     partnerships_created: int
@@ -244,6 +248,7 @@ def load_demo(*, session: Session, context: ClockContext) -> DemoLoaded:
                 themes=themes,
                 summary="Fictional demonstration case.",
                 children=[{"name": f"Child {reference[-2:]}", "age_years": 1}],
+                **_FACTS.get(reference, {}),
             ),
             context=context,
         )

@@ -4,7 +4,7 @@ Part of the pure core (no HTTP, no SQL, no I/O, no clock reads). `ReviewWorkflow
 python-statemachine `StateMachine` (not `StateChart`, whose defaults swallow errors) over a
 `CaseRecord`: the case's stored state value and its `CaseTimeline`.
 
-The path of a case (domain.md §2):
+The path of a case (docs/statutory-basis.md explains each rule):
 
 - `referred` → `notify_panel` → `rapid_review`; a death the Panel does not consider (a
   looked-after child with no abuse or neglect suspected, or a care leaver) needs no rapid
@@ -48,7 +48,7 @@ from pydantic import BaseModel, ValidationError
 from statemachine.exceptions import TransitionNotAllowed
 
 from review_engine.calendar import Calendar
-from review_engine.timeline import CaseTimeline
+from review_engine.timeline import CaseTimeline, IncidentFacts
 from review_engine.workflow_docs import describe, mermaid, render_docs
 from review_engine.workflow_events import (
     PAYLOAD_SCHEMAS,
@@ -57,6 +57,7 @@ from review_engine.workflow_events import (
     CompleteLearningReviewPayload,
     CompleteNationalReviewPayload,
     DecideNotToNotifyPayload,
+    EscalateToNationalReviewPayload,
     EventPayload,
     FieldError,
     InformPartnersPayload,
@@ -91,6 +92,7 @@ __all__ = [
     "CompleteLearningReviewPayload",
     "CompleteNationalReviewPayload",
     "DecideNotToNotifyPayload",
+    "EscalateToNationalReviewPayload",
     "EventPayload",
     "FieldError",
     "IllegalEvent",
@@ -122,7 +124,8 @@ __all__ = [
 # Why a guarded event is refused, for the IllegalEvent message.
 _GUARD_EXPLANATIONS = {
     "inform_partners": "the partners have already been informed",
-    "publish": "advance copies have not been sent",
+    "publish": "advance copies have not yet been sent to all of the Panel, the Secretary of "
+    "State and Ofsted",
 }
 
 
@@ -214,7 +217,11 @@ def allowed_events(*, state: str, timeline: CaseTimeline) -> list[str]:
 
 
 def _validate(
-    event: str, payload: Mapping[str, Any], timeline: CaseTimeline, calendar: Calendar | None
+    event: str,
+    payload: Mapping[str, Any],
+    timeline: CaseTimeline,
+    calendar: Calendar | None,
+    incident: IncidentFacts | None,
 ) -> EventPayload:
     try:
         data = PAYLOAD_SCHEMAS[event].model_validate(dict(payload))
@@ -224,7 +231,7 @@ def _validate(
             for error in exc.errors(include_url=False)
         ]
         raise InvalidEventData(event=event, errors=errors) from None
-    problems = data.problems(timeline, calendar)
+    problems = data.problems(timeline, calendar, incident)
     if problems:
         raise InvalidEventData(event=event, errors=problems)
     return data
@@ -237,11 +244,14 @@ def fire(
     event: str,
     payload: Mapping[str, Any],
     calendar: Calendar | None = None,
+    incident: IncidentFacts | None = None,
 ) -> Transition:
     """Fire `event` with `payload` on a case in `state`; return the transition taken.
 
     `calendar` counts working days for the payload rules (the 7-working-day publication
-    notice); the default is England and Wales with no extra closure days.
+    notice); the default is England and Wales with no extra closure days. `incident` is
+    what the case records about the incident (whether a rapid review may be skipped
+    depends on it); None means not known.
 
     Raises `UnknownState` for a stored state the workflow does not know, `IllegalEvent`
     when the event is unknown or not allowed now, and `InvalidEventData` when the payload
@@ -250,7 +260,7 @@ def fire(
     allowed = allowed_events(state=state, timeline=timeline)
     if event not in allowed:
         raise IllegalEvent(event=event, state=state, allowed_events=allowed)
-    data = _validate(event, payload, timeline, calendar)
+    data = _validate(event, payload, timeline, calendar, incident)
     machine, case = _restore(state, timeline)
     try:
         machine.send(event, payload=data)

@@ -27,6 +27,7 @@ from pydantic import Field, model_validator
 from review_engine.calendar import Calendar
 from review_engine.timeline import (
     CaseTimeline,
+    IncidentFacts,
     PanelOutcome,
     PublicationMode,
     Recommendation,
@@ -57,6 +58,7 @@ __all__ = [
     "CompleteLearningReviewPayload",
     "CompleteNationalReviewPayload",
     "DecideNotToNotifyPayload",
+    "EscalateToNationalReviewPayload",
     "EventPayload",
     "FieldError",
     "InformPartnersPayload",
@@ -90,22 +92,68 @@ def _latest_recorded(timeline: CaseTimeline) -> tuple[str, date]:
         dates.append((pause.started_on, "pauses.started_on"))
         if pause.resumed_on is not None:
             dates.append((pause.resumed_on, "pauses.resumed_on"))
+    for move in timeline.reschedules:
+        dates.append((move.rescheduled_on, "reschedules.rescheduled_on"))
+        if move.panel_informed_on is not None:
+            dates.append((move.panel_informed_on, "reschedules.panel_informed_on"))
+    dates.extend((send.sent_on, "advance_copies.sent_on") for send in timeline.advance_copies)
     latest_on, field = max(dates)
     return field, latest_on
 
 
 class NotifyPanelPayload(EventPayload):
-    """The local authority notified the national Panel of a serious incident."""
+    """The local authority notified the national Panel of a serious incident (also after a
+    decision not to notify, when new information arrives)."""
 
     notified_on: date = Field(description="Date the notification (SIN) was sent to the Panel.")
     rapid_review_required: bool = Field(
         True,
         description=(
-            "False for the death of a looked-after child with no abuse or neglect known or "
-            "suspected, or the death of a care leaver: no rapid review follows and the case "
-            "closes on the notification date."
+            "False only for the death of a child the case records as looked after or as a "
+            "care leaver (set looked_after or care_leaver on the case first), with no abuse "
+            "or neglect known or suspected: no rapid review follows and the case closes on "
+            "the notification date."
         ),
     )
+    new_information_on: date | None = Field(
+        None,
+        description=(
+            "Required after a decision not to notify, and only then: the date new "
+            "information showed the incident does meet the criteria. The 5-working-day "
+            "notification clock runs again from this date."
+        ),
+    )
+
+    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
+        decided_on = timeline.not_notified_on
+        if decided_on is None and self.new_information_on is not None:
+            yield FieldError(
+                "new_information_on", "only after a decision not to notify: leave it out"
+            )
+        elif decided_on is not None and self.new_information_on is None:
+            yield FieldError(
+                "new_information_on",
+                f"required: the partners decided not to notify on {decided_on.isoformat()}; "
+                "give the date new information arrived",
+            )
+        yield _on_or_after(
+            "new_information_on",
+            self.new_information_on,
+            decided_on,
+            "the decision not to notify",
+        )
+        yield _on_or_after(
+            "notified_on", self.notified_on, self.new_information_on, "new_information_on"
+        )
+
+    def _check_incident(self, incident: IncidentFacts | None) -> Iterator[FieldError | None]:
+        if not self.rapid_review_required and not (incident and incident.needs_no_rapid_review):
+            yield FieldError(
+                "rapid_review_required",
+                "may be false only for the death of a child recorded as looked after or as a "
+                "care leaver; record incident_type death with looked_after or care_leaver on "
+                "the case first, or leave it out",
+            )
 
 
 class InformPartnersPayload(EventPayload):
@@ -156,8 +204,11 @@ class RecordPanelResponsePayload(EventPayload):
     decided_on: date | None = Field(
         None,
         description=(
-            "Date the review route was decided (this starts the LCSPR's 6-month clock). "
-            "Defaults to received_on; not allowed when the outcome is challenged."
+            "Date the safeguarding partners decided the review route: this starts the "
+            "LCSPR's 6-month clock. Their decision normally travels with the rapid review, "
+            "so give it when it predates the Panel's reply (any day from the submission of "
+            "the rapid review that carried the recommendation). Defaults to received_on; "
+            "not allowed when the outcome is challenged."
         ),
     )
     recommendation: Recommendation | None = Field(
@@ -190,7 +241,13 @@ class RecordPanelResponsePayload(EventPayload):
             timeline.resubmitted_on or timeline.submitted_on,
             "the latest rapid review submission",
         )
-        yield _on_or_after("decided_on", self.decided_on, self.received_on, "received_on")
+        if self.decided_on != self.received_on:  # else checked as received_on just above
+            yield _on_or_after(
+                "decided_on",
+                self.decided_on,
+                timeline.resubmitted_on or timeline.submitted_on,
+                "the submission of the rapid review that carried the recommendation",
+            )
         # Left unset by the default when challenged, so a date here was given explicitly.
         if self.outcome == "challenged" and self.decided_on is not None:
             yield FieldError("decided_on", "no review route is decided when the Panel challenges")
@@ -249,6 +306,17 @@ class ResumeLcsprPayload(EventPayload):
         yield _on_or_after(
             "resumed_on", self.resumed_on, timeline.pauses[-1].started_on, "the pause's start"
         )
+
+
+class EscalateToNationalReviewPayload(EventPayload):
+    """The Panel takes a national review of a case already in an LCSPR: the LCSPR's
+    six-month clock stops and the partners contribute to the national review."""
+
+    decided_on: date = Field(description="Date the Panel decided to take a national review.")
+
+    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
+        field, latest = _latest_recorded(timeline)
+        yield _on_or_after("decided_on", self.decided_on, latest, f"the case's {field}")
 
 
 class StartLearningReviewPayload(EventPayload):
@@ -313,7 +381,7 @@ class CompleteNationalReviewPayload(EventPayload):
         yield _on_or_after(
             "completed_on",
             self.completed_on,
-            timeline.decided_on,
+            timeline.escalated_on or timeline.decided_on,
             "the Panel's decision to take a national review",
         )
 
@@ -347,6 +415,7 @@ PAYLOAD_SCHEMAS: dict[str, type[EventPayload]] = {
     "record_panel_response": RecordPanelResponsePayload,
     "pause": PauseLcsprPayload,
     "resume": ResumeLcsprPayload,
+    "escalate_to_national_review": EscalateToNationalReviewPayload,
     "approve_final_report": ApproveFinalReportPayload,
     "send_advance_copies": SendAdvanceCopiesPayload,
     "reschedule_publication": ReschedulePublicationPayload,

@@ -14,7 +14,13 @@ from typing import Any
 
 from statemachine import State, StateMachine
 
-from review_engine.timeline import CaseTimeline, Pause, ReviewRoute
+from review_engine.timeline import (
+    AdvanceCopies,
+    CaseTimeline,
+    Pause,
+    Reschedule,
+    ReviewRoute,
+)
 from review_engine.workflow_events import (
     PAYLOAD_SCHEMAS,
     ApproveFinalReportPayload,
@@ -22,6 +28,7 @@ from review_engine.workflow_events import (
     CompleteLearningReviewPayload,
     CompleteNationalReviewPayload,
     DecideNotToNotifyPayload,
+    EscalateToNationalReviewPayload,
     InformPartnersPayload,
     NotifyPanelPayload,
     PauseLcsprPayload,
@@ -72,11 +79,25 @@ class ReviewWorkflow(StateMachine):
     closed = State("Closed", final=True, value="closed")
     withdrawn = State("Withdrawn", final=True, value="withdrawn")
 
-    notify_panel = referred.to(rapid_review, cond="rapid_review_required") | referred.to(
-        closed, unless="rapid_review_required"
+    notify_panel = (
+        referred.to(rapid_review, cond="rapid_review_required")
+        | referred.to(closed, unless="rapid_review_required")
+        # New information after a decision not to notify.
+        | not_notified.to(rapid_review, cond="rapid_review_required")
+        | not_notified.to(closed, unless="rapid_review_required")
     )
-    inform_partners = referred.to(referred, unless="partners_informed") | rapid_review.to(
-        rapid_review, unless="partners_informed"
+    # Partners told late are recorded late: allowed in every state that is not final.
+    inform_partners = (
+        referred.to(referred, unless="partners_informed")
+        | rapid_review.to(rapid_review, unless="partners_informed")
+        | awaiting_panel.to(awaiting_panel, unless="partners_informed")
+        | national_review.to(national_review, unless="partners_informed")
+        | lcspr.to(lcspr, unless="partners_informed")
+        | lcspr_paused.to(lcspr_paused, unless="partners_informed")
+        | pre_publication.to(pre_publication, unless="partners_informed")
+        | learning_review.to(learning_review, unless="partners_informed")
+        | action_tracking.to(action_tracking, unless="partners_informed")
+        | not_notified.to(not_notified, unless="partners_informed")
     )
     decide_not_to_notify = referred.to(not_notified)
     submit_rapid_review = rapid_review.to(awaiting_panel)
@@ -89,6 +110,7 @@ class ReviewWorkflow(StateMachine):
     )
     pause = lcspr.to(lcspr_paused)
     resume = lcspr_paused.to(lcspr)
+    escalate_to_national_review = lcspr.to(national_review) | lcspr_paused.to(national_review)
     approve_final_report = lcspr.to(pre_publication)
     send_advance_copies = pre_publication.to(pre_publication)
     reschedule_publication = pre_publication.to(pre_publication)
@@ -143,6 +165,7 @@ class ReviewWorkflow(StateMachine):
     def on_notify_panel(self, payload: NotifyPanelPayload) -> None:
         self._record(
             notified_on=payload.notified_on,
+            new_information_on=payload.new_information_on,
             rapid_review_required=payload.rapid_review_required,
             # With no rapid review to follow, the notification is the end of the case.
             closed_on=None if payload.rapid_review_required else payload.notified_on,
@@ -189,6 +212,9 @@ class ReviewWorkflow(StateMachine):
         resumed = last.model_copy(update={"resumed_on": payload.resumed_on})
         self._record(pauses=(*earlier, resumed))
 
+    def on_escalate_to_national_review(self, payload: EscalateToNationalReviewPayload) -> None:
+        self._record(escalated_on=payload.decided_on)
+
     def on_approve_final_report(self, payload: ApproveFinalReportPayload) -> None:
         self._record(
             approved_on=payload.approved_on,
@@ -196,10 +222,23 @@ class ReviewWorkflow(StateMachine):
         )
 
     def on_send_advance_copies(self, payload: SendAdvanceCopiesPayload) -> None:
-        self._record(advance_copies_sent_on=payload.sent_on)
+        send = AdvanceCopies(sent_on=payload.sent_on, recipients=tuple(payload.recipients))
+        self._record(advance_copies=(*self.model.timeline.advance_copies, send))
 
     def on_reschedule_publication(self, payload: ReschedulePublicationPayload) -> None:
-        self._record(planned_publication_on=payload.planned_publication_on)
+        timeline = self.model.timeline
+        move = Reschedule(
+            rescheduled_on=payload.rescheduled_on,
+            planned_publication_on=payload.planned_publication_on,
+            # Checked by the payload: an approved report always has a planned date.
+            previous_planned_on=timeline.planned_publication_on or payload.planned_publication_on,
+            reason=payload.reason,
+            panel_informed_on=payload.panel_informed_on,
+        )
+        self._record(
+            planned_publication_on=payload.planned_publication_on,
+            reschedules=(*timeline.reschedules, move),
+        )
 
     def on_publish(self, payload: PublishPayload) -> None:
         self._record(

@@ -28,7 +28,7 @@ from pydantic import (
 
 from review_engine.calendar import Calendar, default_calendar
 from review_engine.text import NoNul
-from review_engine.timeline import CaseTimeline
+from review_engine.timeline import CaseTimeline, IncidentFacts
 
 __all__ = [
     "EventPayload",
@@ -91,9 +91,15 @@ class EventPayload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     def problems(
-        self, timeline: CaseTimeline, calendar: Calendar | None = None
+        self,
+        timeline: CaseTimeline,
+        calendar: Calendar | None = None,
+        incident: IncidentFacts | None = None,
     ) -> list[FieldError]:
-        """Every cross-field and timeline problem, at most one per field, in field order."""
+        """Every cross-field and timeline problem, at most one per field, in field order.
+
+        `incident` is what the case records about the incident (None: not known).
+        """
         calendar = calendar or default_calendar()
         found: list[FieldError] = []
         for name, value in self:
@@ -113,6 +119,7 @@ class EventPayload(BaseModel):
                 if problem is not None:
                     found.append(problem)
         found.extend(problem for problem in self._check(timeline, calendar) if problem is not None)
+        found.extend(problem for problem in self._check_incident(incident) if problem is not None)
         first_per_field: dict[str, FieldError] = {}
         for problem in found:
             first_per_field.setdefault(problem.field, problem)
@@ -120,4 +127,8 @@ class EventPayload(BaseModel):
 
     def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         """The event's own rules; `None` entries mean "this one passed"."""
+        return iter(())
+
+    def _check_incident(self, incident: IncidentFacts | None) -> Iterator[FieldError | None]:
+        """Rules on what the case records about the incident (its type, looked-after status)."""
         return iter(())

@@ -11,11 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from review_engine.calendar import Calendar, CalendarRangeError
-from review_engine.timeline import CaseTimeline, PublicationMode
+from review_engine.timeline import (
+    ADVANCE_COPY_RECIPIENTS,
+    AdvanceCopyRecipient,
+    CaseTimeline,
+    PublicationMode,
+)
 from review_engine.workflow_payload_base import (
     EventPayload,
     FieldError,
@@ -34,9 +40,15 @@ __all__ = [
     "WithholdPublicationPayload",
 ]
 
-# Working Together: the report goes to the Panel and the Secretary of State at least 7
-# working days before publication (domain.md §1 step 12).
+# The report goes to the Panel and the Secretary of State (and Ofsted) at least 7 working
+# days before publication (docs/statutory-basis.md#advance-copies).
 ADVANCE_COPIES_WORKING_DAYS = 7
+
+
+def _each_once(recipients: list[AdvanceCopyRecipient]) -> list[AdvanceCopyRecipient]:
+    if len(set(recipients)) != len(recipients):
+        raise ValueError("name each recipient once")
+    return recipients
 
 
 class ApproveFinalReportPayload(EventPayload):
@@ -67,31 +79,66 @@ class SendAdvanceCopiesPayload(EventPayload):
     sent_on: date = Field(
         description=(
             "Date the advance copies were sent; at least 7 working days before publication. "
-            "Sending again (e.g. a revised report) replaces the date."
+            "The notice is given on the day the last of the three recipients had a copy."
         )
+    )
+    recipients: Annotated[
+        list[AdvanceCopyRecipient],
+        Field(min_length=1, json_schema_extra={"uniqueItems": True}),
+        AfterValidator(_each_once),
+    ] = Field(
+        default_factory=lambda: list(ADVANCE_COPY_RECIPIENTS),
+        description="Who was sent a copy this time; all three when left out.",
     )
 
     def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         yield _on_or_after(
             "sent_on", self.sent_on, timeline.approved_on, "the final report's approval"
         )
-        yield _on_or_after(
-            "sent_on", self.sent_on, timeline.advance_copies_sent_on, "the copies sent before"
-        )
+        if timeline.advance_copies:
+            yield _on_or_after(
+                "sent_on",
+                self.sent_on,
+                timeline.advance_copies[-1].sent_on,
+                "the copies sent before",
+            )
 
 
 class ReschedulePublicationPayload(EventPayload):
     """The planned publication date moved (e.g. to wait for a trial or an inquest)."""
 
+    rescheduled_on: date = Field(description="Date the decision to move publication was made.")
     planned_publication_on: date = Field(description="The new planned publication date.")
     reason: Reason = Field(description="Why publication moved.")
+    panel_informed_on: date | None = Field(
+        None,
+        description=(
+            "Date the Panel and the Secretary of State were told the reasons for the delay; "
+            "shown as delay_notified_on on the review_publication deadline."
+        ),
+    )
 
     def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
+        approved = "the final report's approval"
+        if timeline.planned_publication_on is None:
+            # Only a stored case whose state and timeline disagree gets here.
+            yield FieldError("planned_publication_on", "the case has no planned date to move")
+        yield _on_or_after("rescheduled_on", self.rescheduled_on, timeline.approved_on, approved)
+        if timeline.reschedules:
+            yield _on_or_after(
+                "rescheduled_on",
+                self.rescheduled_on,
+                timeline.reschedules[-1].rescheduled_on,
+                "the previous rescheduling",
+            )
         yield _on_or_after(
             "planned_publication_on",
             self.planned_publication_on,
-            timeline.approved_on,
-            "the final report's approval",
+            self.rescheduled_on,
+            "rescheduled_on",
+        )
+        yield _on_or_after(
+            "panel_informed_on", self.panel_informed_on, timeline.approved_on, approved
         )
 
 

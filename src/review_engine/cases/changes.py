@@ -88,16 +88,9 @@ def record_history(
     )
 
 
-def store_deadlines(
-    *, session: Session, case: Case, partnership: Partnership, context: ClockContext
-) -> None:
+def store_deadlines(*, session: Session, case: Case, context: ClockContext) -> None:
     """Rewrites the case's stored deadline rows as of today."""
-    evaluated = stored_deadlines.evaluate(
-        timeline_of(case),
-        clock_start=partnership.rapid_review_clock_start,
-        context=context,
-        as_of=context.today(),
-    )
+    evaluated = stored_deadlines.evaluate(timeline_of(case), context=context, as_of=context.today())
     stored_deadlines.store(session=session, case=case, deadlines=evaluated)
 
 
@@ -137,6 +130,38 @@ def commit_change(
 ) -> CaseView:
     """Saves what the caller changed on `view.case`, all or nothing, in one commit.
 
+    `stage_change`, then the commit.
+    """
+    stage_change(
+        session=session,
+        principal=principal,
+        view=view,
+        action=action,
+        details=details,
+        current_etag=current_etag,
+        context=context,
+        event=event,
+        after_flush=after_flush,
+    )
+    session.commit()
+    session.refresh(view.case)
+    return view_of(view.case, view.partnership)
+
+
+def stage_change(
+    *,
+    session: Session,
+    principal: Principal,
+    view: CaseView,
+    action: str,
+    details: dict[str, Any],
+    current_etag: EtagFor,
+    context: ClockContext | None,
+    event: str | None = None,
+    after_flush: Callable[[], None] | None = None,
+) -> None:
+    """Writes what the caller changed on `view.case` into the open transaction, uncommitted.
+
     The version-checked UPDATE first (a writer that got there first makes this a 412),
     then `after_flush`, the deadline rows (when `context` is given: the change can move
     deadlines) and one history entry from `view.state` to the case's state now.
@@ -153,7 +178,7 @@ def commit_change(
     if after_flush is not None:
         after_flush()
     if context is not None:
-        store_deadlines(session=session, case=case, partnership=view.partnership, context=context)
+        store_deadlines(session=session, case=case, context=context)
     record_history(
         session=session,
         case=case,
@@ -163,6 +188,3 @@ def commit_change(
         from_state=view.state,
         details=details,
     )
-    session.commit()
-    session.refresh(case)
-    return view_of(case, view.partnership)

@@ -1,4 +1,12 @@
-"""`GET /cases`: filters and keyset pagination in a stable order (created_at, id)."""
+"""`GET /cases`: filters and keyset pagination in a stable order (created_at, id).
+
+The deadline filters (`overdue`, `due_before`) answer exactly what reading each case with
+the same `as_of` answers: every candidate is checked on its computed deadlines. For an
+`as_of` of today or later the stored deadline rows narrow the candidates first (an index
+scan; they hold for any day from when they were computed); for a past day they cannot
+(a later event may have stopped or met a clock that was running then), so the candidates
+are the cases matching the other filters.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +17,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlmodel import Session, col
 
 from review_engine.auth.models import Principal
 from review_engine.cases import deadlines as stored_deadlines
+from review_engine.cases.deadlines import ClockContext, timeline_of
 from review_engine.cases.models import Case, CaseTheme
+from review_engine.clocks import Deadline
 from review_engine.errors import FieldError, UnprocessableContent
 from review_engine.partnerships.models import Partnership
 
@@ -26,6 +36,22 @@ class CaseFilters:
     theme: str | None = None
     overdue: bool | None = None
     due_before: date | None = None
+
+    @property
+    def on_deadlines(self) -> bool:
+        return self.overdue is not None or self.due_before is not None
+
+    def match(self, deadlines: list[Deadline]) -> bool:
+        """Whether a case with these deadlines (as of the listing's day) passes the filters."""
+        if self.overdue is not None and stored_deadlines.has_overdue(deadlines) != self.overdue:
+            return False
+        return self.due_before is None or stored_deadlines.has_running_due_before(
+            deadlines, self.due_before
+        )
+
+
+Row = tuple[Case, Partnership, list[Deadline]]
+_BATCH = 200
 
 
 def encode_cursor(case: Case) -> str:
@@ -54,10 +80,12 @@ def list_cases(
     principal: Principal,
     filters: CaseFilters,
     as_of: date,
+    context: ClockContext,
     cursor: str | None,
     limit: int,
-) -> tuple[list[tuple[Case, Partnership]], str | None]:
-    """A page of the cases the caller may see, oldest first, and the next page's cursor."""
+) -> tuple[list[Row], str | None]:
+    """A page of the cases the caller may see, oldest first, each with its deadlines as of
+    `as_of`, and the next page's cursor."""
     query = select(Case, Partnership).join(
         Partnership, col(Partnership.id) == col(Case.partnership_id)
     )
@@ -73,21 +101,41 @@ def list_cases(
             .where(col(CaseTheme.case_id) == col(Case.id), col(CaseTheme.theme) == filters.theme)
             .exists()
         )
-    if filters.overdue is True:
-        query = query.where(stored_deadlines.overdue_condition(as_of))
-    elif filters.overdue is False:
-        query = query.where(~stored_deadlines.overdue_condition(as_of))
-    if filters.due_before is not None:
-        query = query.where(stored_deadlines.due_before_condition(filters.due_before, as_of))
-    if cursor is not None:
-        created_at, case_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                col(Case.created_at) > created_at,
-                and_(col(Case.created_at) == created_at, col(Case.id) > case_id),
-            )
+    if as_of >= context.today():  # the stored rows still hold then: narrow with them
+        if filters.overdue is True:
+            query = query.where(stored_deadlines.overdue_condition(as_of))
+        elif filters.overdue is False:
+            query = query.where(~stored_deadlines.overdue_condition(as_of))
+        if filters.due_before is not None:
+            query = query.where(stored_deadlines.due_before_condition(filters.due_before, as_of))
+    query = query.order_by(col(Case.created_at), col(Case.id))
+    position = decode_cursor(cursor) if cursor is not None else None
+    batch = limit + 1 if not filters.on_deadlines else max(limit + 1, _BATCH)
+    page: list[Row] = []
+    while len(page) <= limit:
+        scanned = session.execute(_after(query, position).limit(batch)).all()
+        for case, partnership in scanned:
+            deadlines = stored_deadlines.evaluate(timeline_of(case), context=context, as_of=as_of)
+            if filters.match(deadlines):
+                page.append((case, partnership, deadlines))
+                if len(page) > limit:
+                    break  # one more than a page: enough to know there is a next one
+        if len(scanned) < batch:
+            break
+        position = (scanned[-1][0].created_at, scanned[-1][0].id)
+    next_cursor = encode_cursor(page[limit - 1][0]) if len(page) > limit else None
+    return page[:limit], next_cursor
+
+
+def _after(
+    query: Select[Case, Partnership], position: tuple[datetime, uuid.UUID] | None
+) -> Select[Case, Partnership]:
+    if position is None:
+        return query
+    created_at, case_id = position
+    return query.where(
+        or_(
+            col(Case.created_at) > created_at,
+            and_(col(Case.created_at) == created_at, col(Case.id) > case_id),
         )
-    query = query.order_by(col(Case.created_at), col(Case.id)).limit(limit + 1)
-    rows = [(row[0], row[1]) for row in session.execute(query).all()]
-    next_cursor = encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    )

@@ -46,6 +46,7 @@ class Case(SQLModel, table=True):
     # Sensitive (personal and special-category data): read only on the single-case route.
     incident_on: date | None = None
     looked_after: bool | None = None
+    care_leaver: bool | None = None
     summary: str | None = Field(default=None, max_length=20000)
     children: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     # The recorded dates and decisions (`CaseTimeline` as JSON); events replace it whole.
@@ -82,6 +83,7 @@ class CaseDeadline(SQLModel, table=True):
     due_on: date
     statutory_due_on: date
     met_on: date | None = None
+    stopped_on: date | None = None
     waived: bool = False
     paused: bool = False
     start_event: str = Field(max_length=40)

@@ -27,6 +27,7 @@ from review_engine.cases.schemas import (
     HistoryPage,
 )
 from review_engine.cases.waivers import TimescaleWaiver, WaivableClock
+from review_engine.clocks import Deadline
 from review_engine.db import SessionDep
 from review_engine.errors import FieldError, UnprocessableContent, problem_responses
 from review_engine.settings import Settings
@@ -56,14 +57,12 @@ def _as_of(as_of: date | None, context: ClockContext) -> date:
     return as_of
 
 
-def _summary_fields(view: CaseView, context: ClockContext, as_of: date) -> dict[str, Any]:
+def _summary_fields(
+    view: CaseView, context: ClockContext, as_of: date, deadlines: list[Deadline] | None = None
+) -> dict[str, Any]:
     case = view.case
-    deadlines = stored_deadlines.evaluate(
-        view.timeline,
-        clock_start=view.partnership.rapid_review_clock_start,
-        context=context,
-        as_of=as_of,
-    )
+    if deadlines is None:
+        deadlines = stored_deadlines.evaluate(view.timeline, context=context, as_of=as_of)
     return {
         "id": case.id,
         "partnership": view.partnership.code,
@@ -85,6 +84,7 @@ def _case_read(view: CaseView, context: ClockContext, as_of: date) -> CaseRead:
         **_summary_fields(view, context, as_of),
         incident_on=case.incident_on,
         looked_after=case.looked_after,
+        care_leaver=case.care_leaver,
         summary=case.summary,
         children=case.children,  # validated into ChildDetails
         timeline=view.timeline.model_dump(mode="json", exclude={"aware_on"}),
@@ -136,9 +136,23 @@ def list_cases(
     ] = None,
     state: Annotated[str | None, Query(description="Workflow state, e.g. lcspr")] = None,
     theme: Annotated[str | None, Query(pattern=THEME_PATTERN)] = None,
-    overdue: Annotated[bool | None, Query(description="Only cases with a deadline overdue")] = None,
+    overdue: Annotated[
+        bool | None,
+        Query(
+            description=(
+                "Only cases with (true) or without (false) a deadline overdue as of `as_of`: "
+                "exactly the cases whose read with that `as_of` shows one."
+            )
+        ),
+    ] = None,
     due_before: Annotated[
-        date | None, Query(description="Only cases with a running deadline due before this day")
+        date | None,
+        Query(
+            description=(
+                "Only cases with a deadline still running as of `as_of` (pending, due_soon "
+                "or overdue) and due before this day."
+            )
+        ),
     ] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
@@ -161,12 +175,13 @@ def list_cases(
             due_before=due_before,
         ),
         as_of=day,
+        context=context,
         cursor=cursor,
         limit=min(limit, settings.max_page_size),
     )
     items = [
-        CaseSummary(**_summary_fields(view_of(case, partnership), context, day))
-        for case, partnership in rows
+        CaseSummary(**_summary_fields(view_of(case, partnership), context, day, deadlines))
+        for case, partnership, deadlines in rows
     ]
     return CasePage(items=items, next_cursor=next_cursor)
 

@@ -22,7 +22,7 @@ from pydantic import (
 
 from review_engine.clocks import ClockName, ClockStatus, Unit
 from review_engine.text import NoNul
-from review_engine.timeline import IncidentType
+from review_engine.timeline import IncidentType, RapidReviewClockStart
 
 THEME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 PARTNERSHIP_CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{1,39}$"
@@ -44,7 +44,9 @@ ShortText = Annotated[
 ]
 SummaryText = Annotated[str, StringConstraints(max_length=20000), NoNul]
 
-SENSITIVE_CASE_FIELDS = frozenset({"summary", "children", "incident_on", "looked_after"})
+SENSITIVE_CASE_FIELDS = frozenset(
+    {"summary", "children", "incident_on", "looked_after", "care_leaver"}
+)
 
 # The Panel's notification covers up to 4 children; further children go in free text.
 MAX_CHILDREN = 4
@@ -84,6 +86,9 @@ class CaseCreate(BaseModel):
     aware_on: date = Field(description="When the local authority became aware (day 0).")
     incident_on: date | None = Field(default=None, description="When the incident happened.")
     looked_after: bool | None = Field(default=None, description="Was a child looked after?")
+    care_leaver: bool | None = Field(
+        default=None, description="Was the young person a care leaver (up to 25)?"
+    )
     themes: list[Theme] = Field(default_factory=list, max_length=12)
     summary: SummaryText | None = Field(default=None, description="Case outline (sensitive).")
     children: list[ChildDetails] = Field(default_factory=list, max_length=MAX_CHILDREN)
@@ -110,6 +115,7 @@ class CasePatch(BaseModel):
     children: list[ChildDetails] | None = Field(default=None, max_length=MAX_CHILDREN)
     incident_on: date | None = None
     looked_after: bool | None = None
+    care_leaver: bool | None = None
 
 
 class DeadlineBasisRead(BaseModel):
@@ -121,7 +127,11 @@ class DeadlineBasisRead(BaseModel):
     calendar_version: str
     paused_working_days: int
     waiver_reason: str | None
+    waived_on: date | None
     late_notice_reason: str | None
+    rapid_review_clock_start: RapidReviewClockStart | None = Field(
+        description="rapid_review only: the partnership setting in force for this case."
+    )
 
 
 class DeadlineRead(BaseModel):
@@ -131,6 +141,15 @@ class DeadlineRead(BaseModel):
     statutory_due_on: date = Field(description="The due date before any pause extension.")
     status: ClockStatus
     met_on: date | None
+    stopped_on: date | None = Field(
+        description="When the clock stopped running without being met (status stopped)."
+    )
+    delay_notified_on: date | None = Field(
+        description=(
+            "review_publication only: the latest date the Panel and the Secretary of State "
+            "were told the reasons for a delay to publication."
+        )
+    )
     basis: DeadlineBasisRead
 
 
@@ -155,6 +174,7 @@ class CaseRead(CaseSummary):
 
     incident_on: date | None
     looked_after: bool | None
+    care_leaver: bool | None
     summary: str | None
     children: list[ChildDetails]
     timeline: dict[str, Any] = Field(description="Every date and decision recorded by events.")
@@ -171,7 +191,7 @@ class HistoryEntryRead(BaseModel):
     version: int
     at: datetime
     actor: str
-    action: Literal["create", "event", "patch", "waiver", "waiver_withdrawn"]
+    action: Literal["create", "event", "patch", "waiver", "waiver_withdrawn", "setting_changed"]
     event: str | None
     from_state: str | None
     to_state: str

@@ -25,12 +25,14 @@ from review_engine.cases.changes import (
     commit_change,
     get_case,
     record_history,
+    stage_change,
     store_deadlines,
     view_of,
 )
 from review_engine.cases.deadlines import ClockContext
 from review_engine.cases.models import Case, CaseHistoryEntry, CaseTheme
 from review_engine.cases.schemas import SENSITIVE_CASE_FIELDS, CaseCreate, CasePatch
+from review_engine.clocks import rapid_review_setting_applies
 from review_engine.errors import (
     DuplicateReference,
     FieldError,
@@ -39,7 +41,7 @@ from review_engine.errors import (
     UnprocessableContent,
 )
 from review_engine.partnerships.models import Partnership
-from review_engine.timeline import CaseTimeline
+from review_engine.timeline import CaseTimeline, IncidentFacts
 
 # Events that publish or prepare publication: a manager's decision, not a member's.
 PUBLICATION_EVENTS = frozenset(
@@ -95,7 +97,14 @@ def create_case(
     ).first()
     if duplicate is not None:
         raise _duplicate(case_in.reference)
-    timeline = CaseTimeline(aware_on=case_in.aware_on)
+    # The partnership's setting in force now is kept on the case (see
+    # `apply_rapid_review_clock_start` for what a later change does).
+    timeline = CaseTimeline.model_validate(
+        {
+            "aware_on": case_in.aware_on,
+            "rapid_review_clock_start": partnership.rapid_review_clock_start,
+        }
+    )
     case = Case(
         partnership_id=partnership.id,
         reference=case_in.reference,
@@ -103,6 +112,7 @@ def create_case(
         aware_on=case_in.aware_on,
         incident_on=case_in.incident_on,
         looked_after=case_in.looked_after,
+        care_leaver=case_in.care_leaver,
         summary=case_in.summary,
         children=[child.model_dump(mode="json") for child in case_in.children],
         themes=list(dict.fromkeys(case_in.themes)),
@@ -112,7 +122,7 @@ def create_case(
     try:
         session.flush()  # assigns version 1
         _index_themes(session=session, case=case)
-        store_deadlines(session=session, case=case, partnership=partnership, context=context)
+        store_deadlines(session=session, case=case, context=context)
         record_history(
             session=session,
             case=case,
@@ -162,6 +172,13 @@ def fire_event(
             event=event,
             payload=payload,
             calendar=context.calendar,
+            incident=IncidentFacts.model_validate(
+                {
+                    "incident_type": view.case.incident_type,
+                    "looked_after": view.case.looked_after,
+                    "care_leaver": view.case.care_leaver,
+                }
+            ),
         )
     except workflow.IllegalEvent as exc:
         raise TransitionNotAllowed(
@@ -238,7 +255,7 @@ def patch_case(
             "incident_on cannot be after aware_on.",
             errors=[FieldError(field="body.incident_on", message="cannot be after aware_on")],
         )
-    for name in ("summary", "children", "looked_after"):
+    for name in ("summary", "children", "looked_after", "care_leaver"):
         if name in changes:
             setattr(case, name, changes[name])
     if "incident_on" in changes:
@@ -262,20 +279,54 @@ def patch_case(
     )
 
 
-def refresh_partnership_deadlines(
-    *, session: Session, partnership: Partnership, context: ClockContext
+def apply_rapid_review_clock_start(
+    *, session: Session, principal: Principal, partnership: Partnership, context: ClockContext
 ) -> int:
-    """Recomputes the stored deadlines of every case in the partnership (its settings moved).
+    """Applies the partnership's (changed) rapid review clock start to its cases whose rapid
+    review clock is still running or yet to start; each one changed gets a new version, its
+    deadline rows and a history entry. Cases whose rapid review was sent, or which ended,
+    keep the setting they had, so a verdict already reached never changes.
 
-    Runs inside the caller's transaction; returns how many cases were refreshed.
+    Runs inside the caller's transaction (uncommitted); returns how many cases changed.
     """
-    cases = session.execute(
-        select(Case).where(col(Case.partnership_id) == partnership.id)
+    setting = partnership.rapid_review_clock_start
+    rows = session.execute(
+        select(Case)
+        .where(col(Case.partnership_id) == partnership.id)
+        .where(col(Case.state).not_in(sorted(workflow.FINAL_STATES)))
+        .order_by(col(Case.created_at), col(Case.id))
     ).scalars()
+    changed = 0
+    for case in rows:
+        view = view_of(case, partnership)
+        before = view.timeline.rapid_review_clock_start
+        if before == setting or not rapid_review_setting_applies(view.timeline):
+            continue
+        timeline = view.timeline.model_copy(update={"rapid_review_clock_start": setting})
+        case.timeline = timeline.model_dump(mode="json")
+        stage_change(
+            session=session,
+            principal=principal,
+            view=view,
+            action="setting_changed",
+            details={"rapid_review_clock_start": {"from": before, "to": setting}},
+            current_etag=str,  # nobody sent an If-Match for these cases
+            context=context,
+        )
+        changed += 1
+    return changed
+
+
+def refresh_stored_deadlines(*, session: Session, context: ClockContext) -> int:
+    """Recomputes every case's stored deadline rows from its timeline, as of today, and
+    commits. Run after an upgrade that changed the clock rules or the calendar: the rows
+    are an index of what the timelines say, so no case version changes.
+    """
     refreshed = 0
-    for case in cases:
-        store_deadlines(session=session, case=case, partnership=partnership, context=context)
+    for case in session.execute(select(Case).order_by(col(Case.id))).scalars():
+        store_deadlines(session=session, case=case, context=context)
         refreshed += 1
+    session.commit()
     return refreshed
 
 

@@ -10,7 +10,8 @@ case's new version, its recomputed deadline rows and a history entry.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlmodel import Session
@@ -26,6 +27,7 @@ from review_engine.cases.changes import (
 from review_engine.cases.deadlines import ClockContext
 from review_engine.errors import FieldError, UnprocessableContent
 from review_engine.text import NoNul
+from review_engine.timeline import Waiver
 
 # Only clocks that can be late can be waived; keep_published_until is a constraint.
 WaivableClock = Literal[
@@ -42,6 +44,13 @@ class TimescaleWaiver(BaseModel):
     reason: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), NoNul
     ] = Field(description="Why, e.g. the national relaxation in force at the time.")
+    waived_on: date | None = Field(
+        None,
+        description=(
+            'Date the timescale was waived (default today). Deadlines read "as of" an '
+            "earlier day do not see the waiver."
+        ),
+    )
 
 
 def _save(
@@ -49,9 +58,9 @@ def _save(
     session: Session,
     principal: Principal,
     view: CaseView,
-    waivers: dict[str, str],
+    waivers: dict[str, Waiver],
     action: str,
-    details: dict[str, str],
+    details: dict[str, Any],
     current_etag: EtagFor,
     context: ClockContext,
 ) -> CaseView:
@@ -68,6 +77,30 @@ def _save(
     )
 
 
+def _waived_on(given: date | None, *, clock: str, view: CaseView, context: ClockContext) -> date:
+    """The date the waiver takes effect: as given, else the date of the waiver it replaces
+    (a corrected reason does not move it), else today."""
+    today = context.today()
+    if given is None:
+        earlier = view.timeline.waivers.get(clock)
+        return earlier.waived_on if earlier is not None else today
+    problem = None
+    if not context.calendar.covers(given):
+        problem = "outside the years the bank holiday calendar covers"
+    elif given > today:
+        problem = f"cannot be after today ({today.isoformat()})"
+    elif given < view.timeline.aware_on:
+        problem = (
+            "must be on or after the date the local authority became aware "
+            f"({view.timeline.aware_on.isoformat()})"
+        )
+    if problem is not None:
+        raise UnprocessableContent(
+            "Invalid waiver.", errors=[FieldError(field="body.waived_on", message=problem)]
+        )
+    return given
+
+
 def waive_clock(
     *,
     session: Session,
@@ -78,16 +111,18 @@ def waive_clock(
     current_etag: EtagFor,
     context: ClockContext,
 ) -> CaseView:
-    """Records (or replaces the reason of) a waiver of one clock."""
+    """Records (or replaces) a waiver of one clock."""
     view = get_case(session=session, principal=principal, case_id=case_id)
     check_version(view, accepted_versions, current_etag(view.version))
+    waived_on = _waived_on(waiver.waived_on, clock=waiver.clock, view=view, context=context)
+    recorded = Waiver(reason=waiver.reason, waived_on=waived_on)
     return _save(
         session=session,
         principal=principal,
         view=view,
-        waivers={**view.timeline.waivers, waiver.clock: waiver.reason},
+        waivers={**view.timeline.waivers, waiver.clock: recorded},
         action="waiver",
-        details={"clock": waiver.clock, "reason": waiver.reason},
+        details={"clock": waiver.clock, **recorded.model_dump(mode="json")},
         current_etag=current_etag,
         context=context,
     )

@@ -2,19 +2,17 @@
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
 from review_engine.db import utcnow
+from review_engine.timeline import RapidReviewClockStart
+
+__all__ = ["CODE_PATTERN", "Partnership", "RapidReviewClockStart"]
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{1,39}$"
 """A partnership code: a lowercase slug, 2 to 40 characters, e.g. `north-yorkshire`."""
-
-RapidReviewClockStart = Literal["notified", "aware"]
-"""When the 15-working-day rapid review clock starts: on notification to the National Panel,
-or when the partnership became aware of the incident (local policy choice)."""
 
 
 class Partnership(SQLModel, table=True):

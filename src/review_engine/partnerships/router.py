@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from review_engine.auth.dependencies import AdminDep, ManagerDep, ViewerDep
 from review_engine.cases.deadlines import ClockContextDep
-from review_engine.cases.service import refresh_partnership_deadlines
+from review_engine.cases.service import apply_rapid_review_clock_start
 from review_engine.db import SessionDep
 from review_engine.errors import problem_responses
 from review_engine.partnerships import service
@@ -67,7 +67,15 @@ def get_partnership(code: Code, principal: ViewerDep, session: SessionDep) -> Pa
 
 
 @router.patch(
-    "/{code}", summary="Change a partnership's settings", responses=problem_responses(404)
+    "/{code}",
+    summary="Change a partnership's settings",
+    description=(
+        "A new `rapid_review_clock_start` applies to the partnership's cases whose rapid "
+        "review has not been sent and which have not ended: each gets a new version (and "
+        "ETag) and a `setting_changed` history entry. Cases already past that point keep "
+        "the setting they had, so no verdict is rewritten."
+    ),
+    responses=problem_responses(404, 412),
 )
 def update_partnership(
     code: Code,
@@ -79,8 +87,11 @@ def update_partnership(
     partnership = service.get_accessible(session=session, principal=principal, code=code)
 
     def refresh_deadlines(session: Session, partnership: Partnership) -> None:
-        # The rapid review clock's start point is a partnership setting.
-        refresh_partnership_deadlines(session=session, partnership=partnership, context=context)
+        # The rapid review clock's start point is a partnership setting; the cases it still
+        # applies to change with it, in this transaction.
+        apply_rapid_review_clock_start(
+            session=session, principal=principal, partnership=partnership, context=context
+        )
 
     updated = service.update_partnership(
         session=session, partnership=partnership, changes=body, before_commit=refresh_deadlines
