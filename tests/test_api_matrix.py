@@ -51,7 +51,7 @@ from review_engine.cases.schemas import CaseCreate, CasePatch, CaseRead
 from review_engine.partnerships.schemas import PartnershipCreate, PartnershipRead, PartnershipUpdate
 from review_engine.settings import Settings
 from review_engine.timeline import CaseTimeline
-from review_engine.workflow_events import PAYLOAD_SCHEMAS
+from review_engine.workflow.events import PAYLOAD_SCHEMAS
 from tests.cases_helpers import new_case
 
 Headers = dict[str, str]

@@ -20,8 +20,8 @@ import uvicorn
 from fastapi import FastAPI
 from sqlmodel import Session
 
-from review_engine.cases.deadlines import clock_context
 from review_engine.db import create_db_engine
+from review_engine.deadline_context import clock_context
 from review_engine.demo import load_demo
 from review_engine.settings import Settings
 

@@ -18,9 +18,9 @@ from sqlmodel import Session
 
 from review_engine.auth.models import Role
 from review_engine.auth.service import create_api_key, list_api_keys, revoke_api_key
-from review_engine.cases.deadlines import clock_context
 from review_engine.cases.service import refresh_stored_deadlines
 from review_engine.db import create_db_engine, upgrade_database
+from review_engine.deadline_context import clock_context
 from review_engine.demo import load_demo
 from review_engine.errors import Problem
 from review_engine.idempotency import purge_expired_records

@@ -42,6 +42,7 @@ from review_engine.timeline import CaseTimeline, RapidReviewClockStart
 
 __all__ = [
     "CLOCKS",
+    "ClockContext",
     "ClockName",
     "ClockRule",
     "ClockStatus",
@@ -168,6 +169,16 @@ CLOCKS: tuple[ClockRule, ...] = (
         "basis unconfirmed)",
     ),
 )
+
+
+@dataclass(frozen=True)
+class ClockContext:
+    """What deadlines depend on beyond the case: the deployment's calendar and due-soon
+    window, and the day it is (read once, where the partnerships are, by whoever asks)."""
+
+    calendar: Calendar
+    due_soon_working_days: int
+    today: date
 
 
 @dataclass(frozen=True)

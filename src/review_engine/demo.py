@@ -16,9 +16,9 @@ from sqlmodel import Session, col
 
 from review_engine.auth.models import Principal, Role
 from review_engine.cases import service as cases
-from review_engine.cases.deadlines import ClockContext
 from review_engine.cases.models import Case
 from review_engine.cases.schemas import CaseCreate
+from review_engine.clocks import ClockContext
 from review_engine.partnerships.models import Partnership
 
 DEMO_PARTNERSHIPS = (
@@ -224,7 +224,7 @@ def _payload(raw: dict[str, Any], context: ClockContext, today: date) -> dict[st
 
 def load_demo(*, session: Session, context: ClockContext) -> DemoLoaded:
     """Adds the demo partnerships and cases; anything already there is left alone."""
-    today = context.today()
+    today = context.today
     partnerships_created = 0
     for code, name, clock_start in DEMO_PARTNERSHIPS:
         exists = session.execute(select(Partnership).where(col(Partnership.code) == code)).first()

@@ -19,10 +19,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 IncidentType = Literal["death", "serious_harm", "other"]
-Recommendation = Literal["lcspr", "learning_review", "no_further_review", "national_review"]
+ReviewRoute = Literal["lcspr", "learning_review", "no_further_review", "national_review"]
+"""The review that follows a rapid review."""
+RecommendedRoute = ReviewRoute
+"""The review the partners recommend to the Panel with their rapid review."""
 PanelOutcome = Literal["agreed", "national_review", "challenged"]
 PublicationMode = Literal["full", "redacted", "improvements_only"]
-ReviewRoute = Literal["lcspr", "learning_review", "no_further_review", "national_review"]
 RapidReviewClockStart = Literal["notified", "aware"]
 """When the 15-working-day rapid review clock starts: on the notification to the Panel (the
 Panel's guidance), or when the local authority became aware (a partnership's choice)."""
@@ -119,7 +121,7 @@ class CaseTimeline(BaseModel):
     # in `resubmitted_on`.
     submitted_on: date | None = None
     resubmitted_on: date | None = None
-    recommendation: Recommendation | None = None
+    recommendation: RecommendedRoute | None = None
 
     # Panel response, and the partners' decision on the review route (which starts the
     # LCSPR's six months: it may predate the Panel's reply).

@@ -16,8 +16,9 @@ from sqlmodel import Session, col
 
 from review_engine.auth.models import Principal
 from review_engine.cases import deadlines as stored_deadlines
-from review_engine.cases.deadlines import ClockContext, timeline_of
+from review_engine.cases.deadlines import timeline_of
 from review_engine.cases.models import Case, CaseHistoryEntry
+from review_engine.clocks import ClockContext
 from review_engine.db import utcnow
 from review_engine.errors import NotFound, PreconditionFailed
 from review_engine.partnerships.models import Partnership
@@ -90,7 +91,7 @@ def record_history(
 
 def store_deadlines(*, session: Session, case: Case, context: ClockContext) -> None:
     """Rewrites the case's stored deadline rows as of today."""
-    evaluated = stored_deadlines.evaluate(timeline_of(case), context=context, as_of=context.today())
+    evaluated = stored_deadlines.evaluate(timeline_of(case), context=context, as_of=context.today)
     stored_deadlines.store(session=session, case=case, deadlines=evaluated)
 
 

@@ -7,57 +7,18 @@ builds the SQL conditions behind `GET /cases?overdue=true` and `?due_before=`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from datetime import date, datetime
-from typing import Annotated
-from zoneinfo import ZoneInfo
+from dataclasses import asdict
+from datetime import date
 
-from fastapi import Depends, Request
 from sqlalchemy import and_, delete, exists, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
-from review_engine.calendar import Calendar
 from review_engine.cases.models import Case, CaseDeadline
 from review_engine.cases.schemas import DeadlineBasisRead, DeadlineRead
-from review_engine.clocks import Deadline, compute_deadlines
+from review_engine.clocks import ClockContext, Deadline, compute_deadlines
 from review_engine.db import utcnow
-from review_engine.settings import Settings
 from review_engine.timeline import CaseTimeline
-
-
-@dataclass(frozen=True)
-class ClockContext:
-    """What a deployment's deadline computation depends on (from `Settings`)."""
-
-    calendar: Calendar
-    due_soon_working_days: int
-    timezone: str
-
-    def today(self) -> date:
-        """Today's date where the partnerships are (Europe/London by default)."""
-        return datetime.now(ZoneInfo(self.timezone)).date()
-
-
-def clock_context(settings: Settings) -> ClockContext:
-    """The deployment's clock context, from its settings."""
-    return ClockContext(
-        calendar=Calendar(extra_closure_days=settings.extra_closure_days),
-        due_soon_working_days=settings.due_soon_working_days,
-        timezone=settings.timezone,
-    )
-
-
-def get_clock_context(request: Request) -> ClockContext:
-    """Built once per app from its settings (the calendar caches its bank holidays)."""
-    context: ClockContext | None = getattr(request.app.state, "clock_context", None)
-    if context is None:
-        context = clock_context(request.app.state.settings)
-        request.app.state.clock_context = context
-    return context
-
-
-ClockContextDep = Annotated[ClockContext, Depends(get_clock_context)]
 
 
 def timeline_of(case: Case) -> CaseTimeline:

@@ -22,9 +22,9 @@ from sqlmodel import Session, col
 
 from review_engine.auth.models import Principal
 from review_engine.cases import deadlines as stored_deadlines
-from review_engine.cases.deadlines import ClockContext, timeline_of
+from review_engine.cases.deadlines import timeline_of
 from review_engine.cases.models import Case, CaseTheme
-from review_engine.clocks import Deadline
+from review_engine.clocks import ClockContext, Deadline
 from review_engine.errors import FieldError, UnprocessableContent
 from review_engine.partnerships.models import Partnership
 
@@ -101,7 +101,7 @@ def list_cases(
             .where(col(CaseTheme.case_id) == col(Case.id), col(CaseTheme.theme) == filters.theme)
             .exists()
         )
-    if as_of >= context.today():  # the stored rows still hold then: narrow with them
+    if as_of >= context.today:  # the stored rows still hold then: narrow with them
         if filters.overdue is True:
             query = query.where(stored_deadlines.overdue_condition(as_of))
         elif filters.overdue is False:

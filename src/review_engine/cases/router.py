@@ -14,7 +14,6 @@ from review_engine.auth.dependencies import ManagerDep, MemberDep, ViewerDep
 from review_engine.cases import deadlines as stored_deadlines
 from review_engine.cases import listing, service, waivers
 from review_engine.cases.changes import CaseView, get_case, view_of
-from review_engine.cases.deadlines import ClockContext, ClockContextDep
 from review_engine.cases.etags import case_etag, if_none_match_hits, parse_if_match
 from review_engine.cases.schemas import (
     PARTNERSHIP_CODE_PATTERN,
@@ -27,8 +26,9 @@ from review_engine.cases.schemas import (
     HistoryPage,
 )
 from review_engine.cases.waivers import TimescaleWaiver, WaivableClock
-from review_engine.clocks import Deadline
+from review_engine.clocks import ClockContext, Deadline
 from review_engine.db import SessionDep
+from review_engine.deadline_context import ClockContextDep
 from review_engine.errors import FieldError, UnprocessableContent, problem_responses
 from review_engine.settings import Settings
 
@@ -48,7 +48,7 @@ AsOf = Annotated[
 def _as_of(as_of: date | None, context: ClockContext) -> date:
     """The day to evaluate statuses for; it must be one the calendar can count from."""
     if as_of is None:
-        return context.today()
+        return context.today
     if not context.calendar.covers(as_of):
         raise UnprocessableContent(
             "as_of is outside the years the bank holiday calendar covers.",
@@ -116,7 +116,7 @@ def create_case(
     view = service.create_case(
         session=session, principal=principal, case_in=case_in, context=context
     )
-    return _case_response(view, context, context.today(), status_code=201)
+    return _case_response(view, context, context.today, status_code=201)
 
 
 @router.get(
@@ -222,7 +222,7 @@ def patch_case(
     context: ClockContextDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
-    today = context.today()
+    today = context.today
     view = service.patch_case(
         session=session,
         principal=principal,
@@ -259,7 +259,7 @@ def waive_timescale(
     context: ClockContextDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
-    today = context.today()
+    today = context.today
     view = waivers.waive_clock(
         session=session,
         principal=principal,
@@ -286,7 +286,7 @@ def withdraw_waiver(
     context: ClockContextDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
-    today = context.today()
+    today = context.today
     view = waivers.withdraw_waiver(
         session=session,
         principal=principal,
@@ -313,7 +313,7 @@ def _event_route(event: str) -> None:
             bool, Query(description="Answer with the case as it would be; write nothing")
         ] = False,
     ) -> JSONResponse:
-        today = context.today()
+        today = context.today
         view = service.fire_event(
             session=session,
             principal=principal,

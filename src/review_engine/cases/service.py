@@ -29,10 +29,9 @@ from review_engine.cases.changes import (
     store_deadlines,
     view_of,
 )
-from review_engine.cases.deadlines import ClockContext
 from review_engine.cases.models import Case, CaseHistoryEntry, CaseTheme
 from review_engine.cases.schemas import SENSITIVE_CASE_FIELDS, CaseCreate, CasePatch
-from review_engine.clocks import rapid_review_setting_applies
+from review_engine.clocks import ClockContext, rapid_review_setting_applies
 from review_engine.errors import (
     DuplicateReference,
     FieldError,
@@ -85,7 +84,7 @@ def create_case(
             "aware_on is outside the years the bank holiday calendar covers.",
             errors=[FieldError(field="body.aware_on", message="outside the calendar's years")],
         )
-    if case_in.aware_on > context.today():
+    if case_in.aware_on > context.today:
         raise UnprocessableContent(
             "aware_on cannot be in the future.",
             errors=[FieldError(field="body.aware_on", message="cannot be in the future")],
@@ -192,7 +191,7 @@ def fire_event(
             for error in exc.errors
         ]
         raise UnprocessableContent(f"Invalid data for {event}.", errors=errors) from None
-    future = _future_dates(transition.recorded, context.today())
+    future = _future_dates(transition.recorded, context.today)
     if future:
         raise UnprocessableContent(
             f"Dates recorded by {event} cannot be in the future.", errors=future

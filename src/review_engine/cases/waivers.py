@@ -24,7 +24,7 @@ from review_engine.cases.changes import (
     commit_change,
     get_case,
 )
-from review_engine.cases.deadlines import ClockContext
+from review_engine.clocks import ClockContext
 from review_engine.errors import FieldError, UnprocessableContent
 from review_engine.text import NoNul
 from review_engine.timeline import Waiver
@@ -80,7 +80,7 @@ def _save(
 def _waived_on(given: date | None, *, clock: str, view: CaseView, context: ClockContext) -> date:
     """The date the waiver takes effect: as given, else the date of the waiver it replaces
     (a corrected reason does not move it), else today."""
-    today = context.today()
+    today = context.today
     if given is None:
         earlier = view.timeline.waivers.get(clock)
         return earlier.waived_on if earlier is not None else today

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from sqlmodel import Session
 
 from review_engine.auth.dependencies import AdminDep, ManagerDep, ViewerDep
-from review_engine.cases.deadlines import ClockContextDep
 from review_engine.cases.service import apply_rapid_review_clock_start
 from review_engine.db import SessionDep
+from review_engine.deadline_context import ClockContextDep
 from review_engine.errors import problem_responses
 from review_engine.partnerships import service
 from review_engine.partnerships.models import CODE_PATTERN, Partnership

@@ -10,9 +10,9 @@ every field has a description. Checking an event's data happens in two steps:
    timeline, mostly chronology ("a rapid review cannot be submitted before the Panel was
    notified"). Each problem names the payload field to correct.
 
-The payloads are split by concern: `review_engine.workflow_payload_base` holds the
+The payloads are split by concern: `review_engine.workflow.payloads` holds the
 `EventPayload` base, `FieldError` and the shared field types;
-`review_engine.workflow_publication_events` the publication stage's payloads (final report
+`review_engine.workflow.publication` the publication stage's payloads (final report
 to publication or withholding). This module holds the other events' payloads and the
 `PAYLOAD_SCHEMAS` registry, and re-exports the rest: import any of them from here.
 """
@@ -30,10 +30,10 @@ from review_engine.timeline import (
     IncidentFacts,
     PanelOutcome,
     PublicationMode,
-    Recommendation,
+    RecommendedRoute,
     ReviewRoute,
 )
-from review_engine.workflow_payload_base import (
+from review_engine.workflow.payloads import (
     EventPayload,
     FieldError,
     PublicTitle,
@@ -41,7 +41,7 @@ from review_engine.workflow_payload_base import (
     Reason,
     _on_or_after,
 )
-from review_engine.workflow_publication_events import (
+from review_engine.workflow.publication import (
     ADVANCE_COPIES_WORKING_DAYS,
     ApproveFinalReportPayload,
     PublishPayload,
@@ -173,7 +173,7 @@ class SubmitRapidReviewPayload(EventPayload):
     """The partners sent their rapid review, with their recommendation, to the Panel."""
 
     submitted_on: date = Field(description="Date the rapid review was sent to the Panel.")
-    recommendation: Recommendation = Field(
+    recommendation: RecommendedRoute = Field(
         description="The partners' recommendation on what review should follow."
     )
 
@@ -211,7 +211,7 @@ class RecordPanelResponsePayload(EventPayload):
             "not allowed when the outcome is challenged."
         ),
     )
-    recommendation: Recommendation | None = Field(
+    recommendation: RecommendedRoute | None = Field(
         None,
         description=(
             "The partners' new recommendation, only with outcome agreed. Required when they "

@@ -26,9 +26,9 @@ Routing conditions read the event's payload and pick the target (`notify_panel`,
 condition then rules nothing out.
 
 The workflow is split by concern, and everything is importable from here:
-`review_engine.workflow_machine` holds `ReviewWorkflow`, `CaseRecord`, `STATES`,
-`FINAL_STATES` and `EVENTS`; `review_engine.workflow_events` each event's payload model
-and its checks (re-exported here too); `review_engine.workflow_docs` `describe`, `mermaid`
+`review_engine.workflow.machine` holds `ReviewWorkflow`, `CaseRecord`, `STATES`,
+`FINAL_STATES` and `EVENTS`; `review_engine.workflow.events` each event's payload model
+and its checks (re-exported here too); `review_engine.workflow.docs` `describe`, `mermaid`
 and `render_docs`. This module keeps the errors and the functional API, and
 `python -m review_engine.workflow` prints docs/workflow.md.
 
@@ -39,7 +39,6 @@ new state and a new timeline; it never changes the one it was given.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,8 +48,8 @@ from statemachine.exceptions import TransitionNotAllowed
 
 from review_engine.calendar import Calendar
 from review_engine.timeline import CaseTimeline, IncidentFacts
-from review_engine.workflow_docs import describe, mermaid, render_docs
-from review_engine.workflow_events import (
+from review_engine.workflow.docs import describe, mermaid, render_docs
+from review_engine.workflow.events import (
     PAYLOAD_SCHEMAS,
     ApproveFinalReportPayload,
     ClosePayload,
@@ -73,7 +72,7 @@ from review_engine.workflow_events import (
     WithdrawPayload,
     WithholdPublicationPayload,
 )
-from review_engine.workflow_machine import (
+from review_engine.workflow.machine import (
     EVENTS,
     FINAL_STATES,
     STATES,
@@ -281,7 +280,3 @@ def payload_schema(event: str) -> type[BaseModel]:
         return PAYLOAD_SCHEMAS[event]
     except KeyError:
         raise WorkflowError(f"{event!r} is not a review workflow event") from None
-
-
-if __name__ == "__main__":
-    sys.stdout.write(render_docs())

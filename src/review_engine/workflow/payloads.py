@@ -1,11 +1,11 @@
 """The base of every workflow event's payload, and what the payload modules share.
 
 Part of the pure core (no HTTP, no SQL, no I/O, no clock reads). Holds `EventPayload` (with
-its `problems` check: the second of the two steps described in `review_engine.workflow_events`),
+its `problems` check: the second of the two steps described in `review_engine.workflow.events`),
 the `FieldError` it reports, the annotated field types (`Reason`, `PublicTitle`, `PublicUrl`)
-and the `_on_or_after` date check shared by `review_engine.workflow_events` and
-`review_engine.workflow_publication_events`. It imports neither of them, so both can import
-it; `review_engine.workflow_events` re-exports the public names.
+and the `_on_or_after` date check shared by `review_engine.workflow.events` and
+`review_engine.workflow.publication`. It imports neither of them, so both can import
+it; `review_engine.workflow.events` re-exports the public names.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Part of the pure core (no HTTP, no SQL, no I/O, no clock reads). The payloads from the final
 report's approval to its publication or withholding (`approve_final_report`,
 `send_advance_copies`, `reschedule_publication`, `publish`, `withhold_publication`) and the
-advance-copies notice they are checked against. `review_engine.workflow_events` registers
+advance-copies notice they are checked against. `review_engine.workflow.events` registers
 them in `PAYLOAD_SCHEMAS` and re-exports them, with the two steps of checking described there.
 """
 
@@ -22,7 +22,7 @@ from review_engine.timeline import (
     CaseTimeline,
     PublicationMode,
 )
-from review_engine.workflow_payload_base import (
+from review_engine.workflow.payloads import (
     EventPayload,
     FieldError,
     PublicTitle,

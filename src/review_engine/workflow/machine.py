@@ -21,7 +21,7 @@ from review_engine.timeline import (
     Reschedule,
     ReviewRoute,
 )
-from review_engine.workflow_events import (
+from review_engine.workflow.events import (
     PAYLOAD_SCHEMAS,
     ApproveFinalReportPayload,
     ClosePayload,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from review_engine.workflow_events import PAYLOAD_SCHEMAS
-from review_engine.workflow_machine import EVENTS, ReviewWorkflow
+from review_engine.workflow.events import PAYLOAD_SCHEMAS
+from review_engine.workflow.machine import EVENTS, ReviewWorkflow
 
 __all__ = [
     "describe",
