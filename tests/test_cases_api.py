@@ -259,19 +259,32 @@ def test_invalid_event_data_is_422_naming_the_field_and_writes_nothing(
 
 def test_dry_run_shows_the_outcome_and_writes_nothing(client: TestClient, member: Headers) -> None:
     case = create(client, member)
+    url = f"/cases/{case['id']}/events/notify_panel"
+    body = {"notified_on": "2026-06-03"}
+    # A dry run answers for the version you hold, so it needs If-Match like the event.
+    unconditional = client.post(url, params={"dry_run": "true"}, json=body, headers=member)
+    assert unconditional.status_code == 428
     response = client.post(
-        f"/cases/{case['id']}/events/notify_panel",
-        params={"dry_run": "true"},
-        json={"notified_on": "2026-06-03"},
-        headers=member,
+        url, params={"dry_run": "true"}, json=body, headers={**member, "If-Match": case["_etag"]}
     )
     assert response.status_code == 200, response.text
+    assert response.headers["Dry-Run"] == "true"
     preview = response.json()
+    assert preview["dry_run"] is True
     assert preview["state"] == "rapid_review"
+    assert preview["version"] == 1
+    assert response.headers["ETag"] == case["_etag"]
     assert "rapid_review" in [d["name"] for d in preview["deadlines"]]
     read = client.get(f"/cases/{case['id']}", headers=member).json()
-    assert (read["state"], read["version"]) == ("referred", 1)
+    assert (read["state"], read["version"], read["dry_run"]) == ("referred", 1, False)
     assert len(history(client, member, case)) == 1
+    stale = client.post(
+        url, params={"dry_run": "true"}, json=body, headers={**member, "If-Match": '"v9-20260601"'}
+    )
+    assert stale.status_code == 412
+    real = client.post(url, json=body, headers={**member, "If-Match": case["_etag"]})
+    assert "Dry-Run" not in real.headers
+    assert real.json()["dry_run"] is False
 
 
 def test_patch_descriptive_fields_and_refuse_server_controlled_ones(

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from review_engine.app import create_app
+from review_engine.settings import Settings
 from tests.cases_helpers import create, fire
 
 Headers = dict[str, str]
@@ -88,7 +90,35 @@ def test_keyset_pagination_is_complete_and_stable(client: TestClient, member: He
             create(client, member, reference="LATE")
     assert seen == [f"R{number}" for number in range(7)] + ["LATE"]
     assert pages == 3
-    assert client.get("/cases", params={"limit": 101}, headers=member).status_code == 422
+    assert client.get("/cases", params={"limit": 0}, headers=member).status_code == 422
     garbage = client.get("/cases", params={"cursor": "!!not-a-cursor"}, headers=member)
     assert garbage.status_code == 422
     assert garbage.json()["errors"][0]["field"] == "query.cursor"
+
+
+def test_the_deployments_page_size_caps_every_list(
+    settings: Settings, make_key: Callable[..., str], auth: Callable[[str], Headers]
+) -> None:
+    """REVIEW_ENGINE_MAX_PAGE_SIZE caps `limit` on cases, history and partnerships alike,
+    above the default 100 as well as below it."""
+    for maximum, asked, expected in [(2, 5, 2), (150, 120, 120)]:
+        app = create_app(settings.model_copy(update={"max_page_size": maximum}))
+        with TestClient(app) as client:
+            admin = auth(make_key(role="admin"))
+            for code in ("wessex", "mercia", "anglia"):
+                client.post("/partnerships", json={"code": code, "name": code}, headers=admin)
+            case = create(client, admin, reference=f"CAP-{maximum}")
+            for day in range(2, 9):
+                client.post(
+                    f"/cases/{case['id']}/waivers",
+                    json={"clock": "notification", "reason": f"r{day}"},
+                    headers={**admin, "If-Match": "*"},
+                )
+            params = {"limit": str(asked)}
+            partnerships = client.get("/partnerships", params=params, headers=admin).json()
+            history = client.get(f"/cases/{case['id']}/history", params=params, headers=admin)
+            got = (len(partnerships["items"]), len(history.json()["items"]))
+            assert got == (min(expected, 3), min(expected, 8)), maximum
+            if maximum == 2:
+                assert partnerships["next_cursor"] is not None
+                assert history.json()["next_cursor"] is not None

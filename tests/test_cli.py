@@ -1,6 +1,7 @@
 """The `review-engine` command, through typer's CliRunner."""
 
 import json
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from review_engine.auth.service import parse_key
 from review_engine.cli import app as cli
 from review_engine.db import create_db_engine, database_at_head
 from review_engine.settings import Settings
+from tests.conftest import PostgresDatabases
 
 Headers = dict[str, str]
 runner = CliRunner()
@@ -127,12 +129,14 @@ def test_partnerships_create_names_the_bad_field_without_echoing_it(use_database
 
 
 def test_a_database_that_is_not_migrated_gives_a_clear_error(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, blank_database_url: str
 ) -> None:
-    monkeypatch.setenv("REVIEW_ENGINE_DATABASE_URL", f"sqlite:///{tmp_path}/blank.db")
+    if blank_database_url.startswith("sqlite"):
+        Path(blank_database_url.removeprefix("sqlite:///")).touch()  # exists, but empty
+    monkeypatch.setenv("REVIEW_ENGINE_DATABASE_URL", blank_database_url)
     result = invoke("keys", "list")
-    assert result.exit_code == 1
-    assert "db upgrade" in result.output
+    assert result.exit_code == 2
+    assert "run `review-engine db upgrade`" in result.stderr
     assert "SELECT" not in result.output
 
 
@@ -151,30 +155,71 @@ def test_purge_idempotency(use_database: str) -> None:
     assert "deleted 0" in result.output
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def test_serve_migrates_sqlite_then_runs_uvicorn(
-    monkeypatch: pytest.MonkeyPatch, blank_database_url: str
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: calls.append((args, kwargs)))
-    monkeypatch.setenv("REVIEW_ENGINE_DATABASE_URL", blank_database_url)
-    result = invoke("serve", "--port", "8123", "--workers", "2")
+    refreshes: list[object] = []
+    monkeypatch.setattr(
+        "review_engine.cli.refresh_stored_deadlines", lambda **kwargs: refreshes.append(kwargs)
+    )
+    database_url = f"sqlite:///{tmp_path / 'new.db'}"
+    monkeypatch.setenv("REVIEW_ENGINE_DATABASE_URL", database_url)
+    port = free_port()
+    result = invoke("serve", "--port", str(port), "--workers", "2")
     assert result.exit_code == 0, result.output
     assert calls == [
         (
             ("review_engine.app:create_app",),
-            {"factory": True, "host": "127.0.0.1", "port": 8123, "workers": 2},
+            {"factory": True, "host": "127.0.0.1", "port": port, "workers": 2},
         )
     ]
-    engine = create_db_engine(blank_database_url)
+    assert len(refreshes) == 1  # migrations ran, so the stored deadlines were recomputed
+    engine = create_db_engine(database_url)
     try:
-        is_sqlite = blank_database_url.startswith("sqlite")
-        assert database_at_head(engine) is is_sqlite  # PostgreSQL is migrated explicitly
+        assert database_at_head(engine)
     finally:
         engine.dispose()
+
+    assert invoke("serve", "--port", str(port)).exit_code == 0
+    assert len(calls) == 2
+    assert len(refreshes) == 1  # already at head: nothing migrated, nothing to recompute
+
+
+@pytest.mark.postgres
+def test_serve_refuses_a_postgresql_database_that_is_not_migrated(
+    monkeypatch: pytest.MonkeyPatch, postgres_databases: PostgresDatabases
+) -> None:
+    calls: list[object] = []
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: calls.append(args))
+    blank = postgres_databases.create()
+    try:
+        monkeypatch.setenv("REVIEW_ENGINE_DATABASE_URL", blank)
+        result = invoke("serve", "--port", str(free_port()))
+        assert result.exit_code == 2
+        assert "run `review-engine db upgrade`" in result.stderr
+        assert calls == []
+        engine = create_db_engine(blank)
+        try:
+            assert not database_at_head(engine)  # PostgreSQL is migrated explicitly
+        finally:
+            engine.dispose()
+        assert invoke("db", "upgrade").exit_code == 0
+        assert invoke("serve", "--port", str(free_port())).exit_code == 0
+        assert len(calls) == 1
+    finally:
+        postgres_databases.drop(blank)
 
 
 def test_no_arguments_shows_help() -> None:
     result = invoke()
     assert "Usage" in result.output
-    for command in ("serve", "db", "keys", "partnerships", "openapi"):
+    for command in ("serve", "db", "keys", "partnerships", "openapi", "demo"):
         assert command in result.output

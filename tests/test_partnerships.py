@@ -61,33 +61,20 @@ def test_list_is_ordered_by_code_and_paged(
     everything = client.get("/partnerships", headers=viewer).json()
     codes = [item["code"] for item in everything["items"]]
     assert codes == ["anglia", "kent", "mercia", "northumbria", "wessex"]
-    assert everything["next_after"] is None
+    assert everything["next_cursor"] is None
 
     first = client.get("/partnerships?limit=2", headers=viewer).json()
     assert [item["code"] for item in first["items"]] == ["anglia", "kent"]
-    second = client.get(f"/partnerships?limit=2&after={first['next_after']}", headers=viewer)
+    second = client.get(f"/partnerships?limit=2&cursor={first['next_cursor']}", headers=viewer)
     assert [item["code"] for item in second.json()["items"]] == ["mercia", "northumbria"]
     last = client.get(
-        f"/partnerships?limit=2&after={second.json()['next_after']}", headers=viewer
+        f"/partnerships?limit=2&cursor={second.json()['next_cursor']}", headers=viewer
     ).json()
     assert [item["code"] for item in last["items"]] == ["wessex"]
-    assert last["next_after"] is None
-
-
-def test_page_size_is_capped(
-    database_url: str, make_key: Callable[..., str], auth: Callable[[str], Headers]
-) -> None:
-    from review_engine.app import create_app
-    from review_engine.settings import Settings
-
-    settings = Settings(_env_file=None, database_url=database_url, max_page_size=2)  # type: ignore[call-arg]
-    with TestClient(create_app(settings)) as small:
-        admin = auth(make_key(role="admin"))
-        for code in ["aa", "bb", "cc"]:
-            small.post("/partnerships", json={"code": code, "name": code}, headers=admin)
-        page = small.get("/partnerships?limit=50", headers=admin).json()
-    assert len(page["items"]) == 2
-    assert page["next_after"] == "bb"
+    assert last["next_cursor"] is None
+    forged = client.get("/partnerships?cursor=WyIuLi4iXQ", headers=viewer)  # ["..."]
+    assert forged.status_code == 422
+    assert forged.json()["errors"][0]["field"] == "query.cursor"
 
 
 def test_a_scoped_key_sees_only_its_partnerships(
@@ -184,21 +171,41 @@ def test_patch_refuses_the_code_and_unknown_fields(
     assert [error["field"] for error in response.json()["errors"]] == ["body.code"]
 
 
-def test_a_body_without_content_type_is_rejected(
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_not_sent_as_json_is_415(
+    client: TestClient, headers_for: Callable[..., Headers], content_type: str | None
+) -> None:
+    headers = headers_for("admin")
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    response = client.post(
+        "/partnerships", content=b'{"code": "wessex", "name": "W"}', headers=headers
+    )
+    assert response.status_code == 415
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"] == [
+        {"field": "header.Content-Type", "message": "must be application/json"}
+    ]
+    assert "application/json" in response.json()["detail"]
+
+
+def test_malformed_json_is_400_saying_where(
     client: TestClient, headers_for: Callable[..., Headers]
 ) -> None:
     response = client.post(
-        "/partnerships", content=b'{"code": "wessex", "name": "W"}', headers=headers_for("admin")
-    )
-    assert response.status_code == 422
-    assert response.headers["content-type"] == "application/problem+json"
-
-
-def test_malformed_json_is_422(client: TestClient, headers_for: Callable[..., Headers]) -> None:
-    response = client.post(
         "/partnerships",
-        content=b'{"code": "Jane Smith"',
+        content=b'{"code": "wessex",\n "name": "Jane Smith"',
         headers={**headers_for("admin"), "Content-Type": "application/json"},
     )
-    assert response.status_code == 422
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "line 2, column 22" in response.json()["detail"]
     assert "Jane Smith" not in response.text
+
+
+def test_unknown_query_parameters_are_422_naming_them(
+    client: TestClient, headers_for: Callable[..., Headers]
+) -> None:
+    response = client.get("/partnerships?limt=2&curser=x", headers=headers_for("viewer"))
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["query.curser", "query.limt"]

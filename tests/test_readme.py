@@ -53,7 +53,10 @@ def live_url(app: FastAPI, settings: Settings) -> Iterator[str]:
 
 def test_the_readme_gives_the_two_commands() -> None:
     assert "pip install -e . && review-engine demo run" in README
-    assert "pip install -e '.[test]' && scripts/test" in README
+    assert (
+        "pip install --require-hashes -r requirements-test.lock && "
+        "pip install --no-deps --no-build-isolation -e . && scripts/test"
+    ) in README
     ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text(encoding="utf-8")
     assert "scripts/test" in ci
 

@@ -4,12 +4,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from review_engine.body_limit import MAX_BODY_BYTES, BodySizeLimitMiddleware
+from review_engine.cases.event_routes import router as case_events_router
 from review_engine.cases.router import router as cases_router
 from review_engine.db import create_db_engine, database_at_head
 from review_engine.errors import (
@@ -20,6 +21,7 @@ from review_engine.errors import (
 )
 from review_engine.idempotency import IDEMPOTENCY_HEADER, MAX_KEY_LENGTH, IdempotencyMiddleware
 from review_engine.partnerships.router import router as partnerships_router
+from review_engine.request_checks import NoStoreMiddleware, check_request
 from review_engine.settings import Settings, get_settings
 
 API_TITLE = "Review Engine API"
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine.dispose()
 
     app = ReviewEngineAPI(
+        dependencies=[Depends(check_request)],
         title=API_TITLE,
         version=API_VERSION,
         summary="Case review workflow for Safeguarding Children Partnerships in England.",
@@ -95,9 +98,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # before the idempotency middleware buffers it.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(NoStoreMiddleware)
 
     app.include_router(partnerships_router)
     app.include_router(cases_router)
+    app.include_router(case_events_router)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process is serving requests")
     def healthz() -> dict[str, str]:

@@ -33,9 +33,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 from dateutil.relativedelta import relativedelta
+from pydantic import AfterValidator, WithJsonSchema
 
 from review_engine.calendar import Calendar, default_calendar
 from review_engine.timeline import CaseTimeline, RapidReviewClockStart
@@ -46,6 +47,8 @@ __all__ = [
     "ClockName",
     "ClockRule",
     "ClockStatus",
+    "WAIVABLE_CLOCKS",
+    "WaivableClock",
     "Deadline",
     "DeadlineBasis",
     "compute_deadlines",
@@ -169,6 +172,26 @@ CLOCKS: tuple[ClockRule, ...] = (
         "basis unconfirmed)",
     ),
 )
+
+
+WAIVABLE_CLOCKS: tuple[ClockName, ...] = tuple(
+    rule.name for rule in CLOCKS if rule.kind == "deadline"
+)
+"""Only a clock that can be late can be waived (keep_published_until is a constraint)."""
+
+
+def _waivable(name: str) -> str:
+    if name not in WAIVABLE_CLOCKS:
+        raise ValueError(f"must be one of: {', '.join(WAIVABLE_CLOCKS)}")
+    return name
+
+
+WaivableClock = Annotated[
+    str,
+    AfterValidator(_waivable),
+    WithJsonSchema({"type": "string", "enum": list(WAIVABLE_CLOCKS)}),
+]
+"""The name of a clock that can be waived, as the API accepts it."""
 
 
 @dataclass(frozen=True)

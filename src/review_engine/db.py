@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,9 +21,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.pool import NullPool, StaticPool
 from sqlmodel import Session, SQLModel
 
 import review_engine
@@ -49,9 +52,35 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def create_db_engine(database_url: str) -> Engine:
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+
+def normalise_database_url(database_url: str | URL) -> URL:
+    """Parse `database_url`, sending `postgres://` and `postgresql://` to psycopg 3 (the
+    PostgreSQL driver this package installs), and check it names a usable database.
+
+    Raises ValueError saying what is wrong; its text never quotes the URL (it may hold a
+    password).
+    """
+    try:
+        url = make_url(database_url)
+    except (ArgumentError, ValueError):  # e.g. a port that is not a number
+        raise ValueError("not a database URL") from None  # the cause may quote the URL
+    if url.drivername in ("postgres", "postgresql"):
+        # `postgres://` is what Heroku-style platforms hand out; SQLAlchemy rejects it.
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() not in SUPPORTED_BACKENDS:
+        raise ValueError(f"unsupported database {url.get_backend_name()!r}")
+    try:
+        url.get_dialect().import_dbapi()
+    except (NoSuchModuleError, ImportError):
+        raise ValueError(f"the database driver {url.drivername!r} is not installed") from None
+    return url
+
+
+def create_db_engine(database_url: str | URL) -> Engine:
     """Create the engine for `database_url`, with the per-dialect settings this app relies on."""
-    url = make_url(database_url)
+    url = normalise_database_url(database_url)
     # hide_parameters keeps bound values (which may be a child's name) out of error messages.
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, hide_parameters=True)
@@ -115,8 +144,10 @@ def alembic_config(database_url: str | None = None) -> Config:
     # ConfigParser interpolates "%"; escape it so odd install paths survive.
     config.set_main_option("script_location", str(migrations_dir()).replace("%", "%%"))
     if database_url is not None:
-        # Passed as an attribute, not a main option, so a password with "%" is not mangled.
-        config.attributes["database_url"] = database_url
+        # Passed as an attribute, not a main option, so a password with "%" is not mangled;
+        # normalised here so that env.py's offline mode accepts `postgres://` too.
+        url = normalise_database_url(database_url)
+        config.attributes["database_url"] = url.render_as_string(hide_password=False)
     return config
 
 
@@ -154,3 +185,127 @@ def _head_revisions() -> frozenset[str]:
 def database_at_head(engine: Engine) -> bool:
     """Whether the database has every migration applied (and no unknown newer ones)."""
     return _current_revisions(engine) == _head_revisions()
+
+
+@lru_cache(maxsize=1)
+def _known_revisions() -> frozenset[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return frozenset(revision.revision for revision in script.walk_revisions())
+
+
+class DatabaseState(StrEnum):
+    """Whether the configured database can be used, and if not, why."""
+
+    READY = "ready"
+    """It answers and has every migration applied."""
+    MISSING = "missing"
+    """The PostgreSQL server answers but has no such database, or the SQLite file is absent."""
+    UNREACHABLE = "unreachable"
+    """It cannot be opened: the server is down, the credentials are refused, and so on."""
+    BEHIND = "behind"
+    """It exists with migrations still to apply (a blank database included)."""
+    AHEAD = "ahead"
+    """It has migrations this version does not know: a newer release migrated it."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseDiagnosis:
+    """The outcome of `diagnose_database`."""
+
+    state: DatabaseState
+    reason: str = ""
+    """For UNREACHABLE, the driver's one-line reason, with any password masked."""
+
+    def explain(self, url: URL) -> str:
+        """What is wrong and what to do, in one line for an operator; never the password."""
+        where = describe_database(url)
+        match self.state:
+            case DatabaseState.READY:
+                return f"{where} is ready"
+            case DatabaseState.MISSING if sqlite_file(url) is not None:
+                return (
+                    f"{where} does not exist; correct REVIEW_ENGINE_DATABASE_URL (or the working "
+                    "directory), or create it with `review-engine db upgrade`"
+                )
+            case DatabaseState.MISSING:
+                return f"{where} does not exist; create it, or correct REVIEW_ENGINE_DATABASE_URL"
+            case DatabaseState.BEHIND:
+                return f"{where} is not at the latest migration; run `review-engine db upgrade`"
+            case DatabaseState.AHEAD:
+                return (
+                    f"{where} has migrations this version of review-engine does not know; "
+                    "run the release that applied them"
+                )
+            case DatabaseState.UNREACHABLE:
+                return (
+                    f"cannot open {where} ({self.reason}); check REVIEW_ENGINE_DATABASE_URL "
+                    "and that the database server is running"
+                )
+
+
+def describe_database(url: URL) -> str:
+    """The database `url` names, for messages: never the password (nor the user)."""
+    if url.get_backend_name() == "sqlite":
+        path = sqlite_file(url)
+        return f"the SQLite database {path}" if path else "the in-memory SQLite database"
+    return f'database "{url.database}" on {url.host or "the local server"}:{url.port or 5432}'
+
+
+def diagnose_database(engine: Engine) -> DatabaseDiagnosis:
+    """Find out whether `engine`'s database can be used, without changing it (in particular,
+    without creating a missing SQLite file, as merely connecting would)."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and not _sqlite_file_exists(url):
+        return DatabaseDiagnosis(state=DatabaseState.MISSING)
+    try:
+        current = _current_revisions(engine)
+    except SQLAlchemyError as exc:
+        if url.get_backend_name() == "postgresql" and _postgres_database_missing(url):
+            return DatabaseDiagnosis(state=DatabaseState.MISSING)
+        return DatabaseDiagnosis(state=DatabaseState.UNREACHABLE, reason=_reason(exc, url))
+    if current == _head_revisions():
+        return DatabaseDiagnosis(state=DatabaseState.READY)
+    if current - _known_revisions():
+        return DatabaseDiagnosis(state=DatabaseState.AHEAD)
+    return DatabaseDiagnosis(state=DatabaseState.BEHIND)
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The file a SQLite URL names; None for any other URL, or an in-memory or URI-style one."""
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return None if url.query.get("uri") else Path(database)
+
+
+def _sqlite_file_exists(url: URL) -> bool:
+    path = sqlite_file(url)
+    return path is None or path.exists()
+
+
+def _postgres_database_missing(url: URL) -> bool:
+    """Whether the server answers but has no database by that name. Asked through the
+    `postgres` maintenance database, because the server's own message is localised."""
+    if not url.database or url.database == "postgres":
+        return False
+    probe = create_engine(url.set(database="postgres"), poolclass=NullPool)
+    try:
+        with probe.connect() as connection:
+            found = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
+            ).first()
+        return found is None
+    except SQLAlchemyError:
+        return False  # cannot tell: the connection failure itself is reported instead
+    finally:
+        probe.dispose()
+
+
+def _reason(exc: SQLAlchemyError, url: URL) -> str:
+    # The driver's first line only: connection failures say enough there, and later lines
+    # (DETAIL, HINT) could quote data. libpq never quotes the password; mask it regardless.
+    message = str(exc.orig) if isinstance(exc, DBAPIError) else ""
+    reason = (message.strip().splitlines() or [type(exc).__name__])[0].strip()
+    if url.password:
+        reason = reason.replace(str(url.password), "***")
+    return reason[:300]

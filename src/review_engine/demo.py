@@ -13,9 +13,12 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
+from starlette.responses import Response
 
 from review_engine.auth.models import Principal, Role
+from review_engine.cases import events
 from review_engine.cases import service as cases
+from review_engine.cases.changes import CaseView, ChangeRequest
 from review_engine.cases.models import Case
 from review_engine.cases.schemas import CaseCreate
 from review_engine.clocks import ClockContext
@@ -232,14 +235,28 @@ def load_demo(*, session: Session, context: ClockContext) -> DemoLoaded:
             session.add(Partnership(code=code, name=name, rapid_review_clock_start=clock_start))
             partnerships_created += 1
     session.commit()
+    # The loader needs no HTTP answers, only the case each step leaves.
+    views: list[CaseView] = []
+
+    def keep_view(view: CaseView) -> Response:
+        views.append(view)
+        return Response()
+
+    change = ChangeRequest(
+        principal=_LOADER,
+        accepted_versions=None,
+        context=context,
+        etag=str,
+        render=keep_view,
+    )
     cases_created = 0
     for reference, code, incident_type, aware_ago, themes, script in _CASES:
         if session.execute(select(col(Case.id)).where(col(Case.reference) == reference)).first():
             continue
         aware_on = context.calendar.add_working_days(today, -aware_ago)
-        view = cases.create_case(
+        cases.create_case(
             session=session,
-            principal=_LOADER,
+            change=change,
             case_in=CaseCreate(
                 partnership=code,
                 reference=reference,
@@ -250,19 +267,16 @@ def load_demo(*, session: Session, context: ClockContext) -> DemoLoaded:
                 children=[{"name": f"Child {reference[-2:]}", "age_years": 1}],
                 **_FACTS.get(reference, {}),
             ),
-            context=context,
         )
+        case_id = views[-1].case.id
         for event, raw in script:
-            view = cases.fire_event(
+            events.fire_event(
                 session=session,
-                principal=_LOADER,
-                case_id=view.case.id,
+                change=change,
+                case_id=case_id,
                 event=event,
                 payload=_payload(raw, context, today),
-                accepted_versions=None,
-                current_etag=str,
                 dry_run=False,
-                context=context,
             )
         cases_created += 1
     return DemoLoaded(partnerships_created=partnerships_created, cases_created=cases_created)

@@ -19,6 +19,7 @@ Our exception hierarchy:
     - IdempotencyKeyInFlight
   + PreconditionFailed (412)
   + PayloadTooLarge (413)
+  + UnsupportedMediaType (415)
   + UnprocessableContent (422, extension `errors: [{field, message}]`)
     - IdempotencyKeyReused
   + PreconditionRequired (428)
@@ -31,6 +32,7 @@ Never put submitted values in a problem: a rejected field may hold a child's nam
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from http import HTTPStatus
 from typing import Any
 
@@ -43,6 +45,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from review_engine.calendar import CalendarRangeError
+from review_engine.field_error import FieldError
 
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
@@ -66,6 +69,7 @@ __all__ = [
     "TransitionNotAllowed",
     "Unauthorized",
     "UnprocessableContent",
+    "UnsupportedMediaType",
     "install_problem_handlers",
     "problem_for_status",
     "problem_responses",
@@ -83,11 +87,20 @@ class Problem(Exception):
     type: str = "/problems/internal-server-error"
 
     def __init__(
-        self, detail: str, *, headers: dict[str, str] | None = None, **extensions: Any
+        self,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        errors: Sequence[FieldError | Mapping[str, str]] | None = None,
+        **extensions: Any,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.headers = dict(headers or {})
+        if errors is not None:  # the fields to correct, as `{field, message}` members
+            extensions["errors"] = [
+                asdict(error) if isinstance(error, FieldError) else dict(error) for error in errors
+            ]
         self.extensions = extensions
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
@@ -200,11 +213,10 @@ class PayloadTooLarge(Problem):
     type = "/problems/payload-too-large"
 
 
-class FieldError(BaseModel):
-    """One rejected field: where it is and why (never its value)."""
-
-    field: str = Field(examples=["body.code"])
-    message: str
+class UnsupportedMediaType(Problem):
+    status = 415
+    title = "Unsupported media type"
+    type = "/problems/unsupported-media-type"
 
 
 class UnprocessableContent(Problem):
@@ -222,8 +234,7 @@ class UnprocessableContent(Problem):
     ) -> None:
         if errors is not None:
             extensions["errors"] = [
-                error.model_dump() if isinstance(error, FieldError) else dict(error)
-                for error in errors
+                asdict(error) if isinstance(error, FieldError) else dict(error) for error in errors
             ]
         super().__init__(detail, headers=headers, **extensions)
 
@@ -278,7 +289,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 _HTTP_STATUS_PROBLEMS: dict[int, type[Problem]] = {
     cls.status: cls
     for cls in (BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed)
-    + (Conflict, PreconditionFailed, PayloadTooLarge, UnprocessableContent)
+    + (Conflict, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType, UnprocessableContent)
     + (PreconditionRequired, InternalServerError, ServiceUnavailable)
 }
 
@@ -311,6 +322,23 @@ def validation_field_errors(exc: RequestValidationError) -> list[FieldError]:
         field = ".".join(str(part) for part in loc) or "body"
         errors.append(FieldError(field=field, message=str(error.get("msg", "Invalid value"))))
     return errors
+
+
+def _invalid_json(error: Mapping[str, Any], document: Any) -> BadRequest:
+    """A 400 saying where the JSON breaks: line and column, counted from 1."""
+    position = error["loc"][-1] if error.get("loc") else 0
+    reason = str(error.get("ctx", {}).get("error", "invalid JSON"))
+    text = document if isinstance(document, str) else ""
+    if isinstance(position, int) and text:
+        line = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        where = f" at line {line}, column {column}"
+    else:
+        where = ""
+    return BadRequest(
+        f"The body is not valid JSON: {reason}{where}.",
+        errors=[FieldError(field="body", message=f"invalid JSON: {reason}{where}")],
+    )
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -358,9 +386,14 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        problem = UnprocessableContent(
-            "The request is not valid; see `errors`.", errors=validation_field_errors(exc)
-        )
+        invalid_json = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+        problem: Problem
+        if invalid_json is not None:
+            problem = _invalid_json(invalid_json, exc.body)
+        else:
+            problem = UnprocessableContent(
+                "The request is not valid; see `errors`.", errors=validation_field_errors(exc)
+            )
         return problem.to_response(request.url.path)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:

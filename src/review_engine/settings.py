@@ -6,28 +6,42 @@ Every field can be set from the environment, e.g. `REVIEW_ENGINE_DATABASE_URL`,
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from functools import lru_cache
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+
+from review_engine.db import normalise_database_url
+
+ENV_PREFIX = "REVIEW_ENGINE_"
 
 
 class Settings(BaseSettings):
     """Settings for one deployment of the review engine."""
 
+    # hide_input_in_errors: a validation error's text must not carry the URL's password.
     model_config = SettingsConfigDict(
-        env_prefix="REVIEW_ENGINE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        hide_input_in_errors=True,
     )
 
     database_url: str = "sqlite:///review-engine.db"
-    """SQLAlchemy URL. The default is a SQLite file in the working directory."""
+    """SQLAlchemy URL. The default is a SQLite file in the working directory. `postgres://` and
+    `postgresql://` mean PostgreSQL through psycopg 3 (see `normalise_database_url`)."""
 
     due_soon_working_days: int = Field(default=2, ge=0)
     """How many working days before a deadline a case counts as "due soon"."""
 
-    extra_closure_days: list[date] = Field(default_factory=list)
+    # NoDecode: parsed by `_closure_days_from_json`, whose error names what is expected.
+    extra_closure_days: Annotated[list[date], NoDecode] = Field(default_factory=list)
     """Closure days the bank-holiday package does not know about yet (newly proclaimed days)."""
 
     timezone: str = "Europe/London"
@@ -39,14 +53,57 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1, le=1000)
     """Upper bound on `limit` for every list endpoint (OWASP API4)."""
 
+    # The validators raise PydanticCustomError so the message reads as written (no "Value
+    # error," prefix) and never contains the value, which for the URL may hold a password.
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database_url(cls, value: str) -> str:
+        try:
+            normalise_database_url(value)
+        except ValueError as exc:
+            raise PydanticCustomError(
+                "database_url",
+                "{reason}; expected sqlite:///path/to/file.db or "
+                "postgresql://user:password@host:5432/dbname",
+                {"reason": str(exc)},
+            ) from None
+        return value
+
+    @field_validator("extra_closure_days", mode="before")
+    @classmethod
+    def _closure_days_from_json(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            raise PydanticCustomError(
+                "json_list", 'expected a JSON list of dates, e.g. ["2027-06-07"]'
+            ) from None
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("unknown IANA time zone") from exc
+        except (ZoneInfoNotFoundError, ValueError):
+            raise PydanticCustomError(
+                "timezone", "expected an IANA time zone name such as Europe/London"
+            ) from None
         return value
+
+
+def explain_invalid_settings(exc: ValidationError | SettingsError) -> str:
+    """One line naming each bad variable and what it expects, for an operator. Never the
+    value: the database URL carries a password."""
+    if isinstance(exc, SettingsError):  # its text names the field, not the value
+        return f"invalid setting: {exc} (fix the environment or .env)"
+    problems = "; ".join(
+        f"{ENV_PREFIX}{str((*error['loc'], 'setting')[0]).upper()}: {error['msg']}"
+        for error in exc.errors()
+    )
+    return f"invalid {problems} (fix the environment or .env)"
 
 
 @lru_cache(maxsize=1)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import AfterValidator
+from typing import Annotated
+
+from pydantic import AfterValidator, StringConstraints
 
 
 def _no_nul(value: str) -> str:
@@ -15,3 +17,8 @@ def _no_nul(value: str) -> str:
 
 NoNul = AfterValidator(_no_nul)
 """Use as `Annotated[str, ..., NoNul]` on every free-text field."""
+
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), NoNul
+]
+"""Why something was done or decided: free text, stripped, never empty."""

@@ -24,7 +24,7 @@ bearer_scheme = HTTPBearer(
 )
 
 # Keys sent in a URL end up in access logs and browser history; refuse them outright.
-_QUERY_KEY_PARAMS = frozenset({"api_key", "apikey", "access_token", "token", "authorization"})
+QUERY_KEY_PARAMS = frozenset({"api_key", "apikey", "access_token", "token", "authorization"})
 
 
 def get_principal(
@@ -33,7 +33,7 @@ def get_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
     """Authenticate the request's bearer API key."""
-    if any(name.lower() in _QUERY_KEY_PARAMS for name in request.query_params):
+    if any(name.lower() in QUERY_KEY_PARAMS for name in request.query_params):
         raise Unauthorized("Send the API key in the Authorization header, never in the URL.")
     if credentials is None:
         raise Unauthorized("An `Authorization: Bearer <API key>` header is required.")

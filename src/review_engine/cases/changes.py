@@ -1,6 +1,7 @@
-"""What every change to a stored case shares: finding it (or a 404), the If-Match check,
-rewriting its deadline rows and its history entry. Used by the case operations in
-`service.py` and `waivers.py`; none of these functions commits.
+"""What every change to a stored case shares: finding it (404), the role and If-Match
+checks (403, 412), rewriting its deadline rows and its history entry, rendering the answer
+and committing it with its idempotency record. Used by the case operations in `service.py`
+and `waivers.py`; only `save_change` commits.
 """
 
 from __future__ import annotations
@@ -13,19 +14,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
+from starlette.responses import Response
 
-from review_engine.auth.models import Principal
+from review_engine.auth.models import Principal, Role
 from review_engine.cases import deadlines as stored_deadlines
 from review_engine.cases.deadlines import timeline_of
 from review_engine.cases.models import Case, CaseHistoryEntry
 from review_engine.clocks import ClockContext
 from review_engine.db import utcnow
-from review_engine.errors import NotFound, PreconditionFailed
+from review_engine.errors import Forbidden, NotFound, PreconditionFailed
+from review_engine.idempotency import Claim, commit_answer
 from review_engine.partnerships.models import Partnership
 from review_engine.timeline import CaseTimeline
 
 EtagFor = Callable[[int], str]
 """Renders the ETag of a case version (the router knows the format and the day)."""
+Render = Callable[["CaseView"], Response]
+"""Renders the answer to a request from a case (the router knows the representation)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ class CaseView:
     state: str
     timeline: CaseTimeline
     version: int
+    dry_run: bool = False  # what the case would be: nothing was written
 
 
 def view_of(case: Case, partnership: Partnership) -> CaseView:
@@ -117,36 +123,66 @@ def lost_race(
     )
 
 
-def commit_change(
+@dataclass(frozen=True)
+class ChangeRequest:
+    """Who asks for a change to a case, and on what terms."""
+
+    principal: Principal
+    accepted_versions: set[int] | None  # what If-Match accepts; None: any (`*`)
+    context: ClockContext
+    etag: EtagFor  # renders the ETag of a version, for a 412
+    render: Render  # renders the answer from the case as the change leaves it
+    claim: Claim | None = None  # the request's hold on its Idempotency-Key, if it sent one
+
+
+def open_for_change(
     *,
     session: Session,
-    principal: Principal,
+    change: ChangeRequest,
+    case_id: uuid.UUID,
+    needs: Role | None = None,
+    what: str = "this change",
+) -> CaseView:
+    """The case to change: 404 if the caller cannot see it, 403 if their role is below
+    `needs`, 412 if it is not at a version their If-Match accepts."""
+    view = get_case(session=session, principal=change.principal, case_id=case_id)
+    if needs is not None and not change.principal.at_least(needs):
+        raise Forbidden(f"{what} needs the {needs.value} role.")
+    check_version(view, change.accepted_versions, change.etag(view.version))
+    return view
+
+
+def save_change(
+    *,
+    session: Session,
+    change: ChangeRequest,
     view: CaseView,
     action: str,
     details: dict[str, Any],
-    current_etag: EtagFor,
-    context: ClockContext | None,
+    moves_deadlines: bool,
     event: str | None = None,
     after_flush: Callable[[], None] | None = None,
-) -> CaseView:
-    """Saves what the caller changed on `view.case`, all or nothing, in one commit.
+) -> Response:
+    """Saves what the caller changed on `view.case`, all or nothing, and returns the answer.
 
-    `stage_change`, then the commit.
+    `stage_change`, then the answer rendered from the case exactly as the change leaves it
+    (so a failure to render leaves nothing written), then one commit holding the change
+    and the answer's idempotency record.
     """
     stage_change(
         session=session,
-        principal=principal,
+        principal=change.principal,
         view=view,
         action=action,
         details=details,
-        current_etag=current_etag,
-        context=context,
+        current_etag=change.etag,
+        context=change.context if moves_deadlines else None,
         event=event,
         after_flush=after_flush,
     )
-    session.commit()
-    session.refresh(view.case)
-    return view_of(view.case, view.partnership)
+    answer = change.render(view_of(view.case, view.partnership))
+    commit_answer(session=session, answer=answer, claim=change.claim)
+    return answer
 
 
 def stage_change(

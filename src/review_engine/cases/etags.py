@@ -35,7 +35,7 @@ def parse_if_match(header: str | None, *, required: bool = True) -> set[int] | N
         raise PreconditionRequired(
             "Send If-Match with the ETag from your last read of the case, so that two "
             "people cannot overwrite each other's changes.",
-            errors=[FieldError(field="header.If-Match", message="required").model_dump()],
+            errors=[FieldError(field="header.If-Match", message="required")],
         )
     tags = _tags(header)
     if "*" in tags:

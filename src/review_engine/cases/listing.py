@@ -10,12 +10,10 @@ are the cases matching the other filters.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
 from sqlmodel import Session, col
@@ -25,13 +23,14 @@ from review_engine.cases import deadlines as stored_deadlines
 from review_engine.cases.deadlines import timeline_of
 from review_engine.cases.models import Case, CaseTheme
 from review_engine.clocks import ClockContext, Deadline
-from review_engine.errors import FieldError, UnprocessableContent
+from review_engine.pagination import decode_cursor, encode_cursor
 from review_engine.partnerships.models import Partnership
 
 
 @dataclass(frozen=True)
 class CaseFilters:
     partnership: str | None = None
+    reference: str | None = None
     state: str | None = None
     theme: str | None = None
     overdue: bool | None = None
@@ -54,24 +53,16 @@ Row = tuple[Case, Partnership, list[Deadline]]
 _BATCH = 200
 
 
-def encode_cursor(case: Case) -> str:
-    position = json.dumps([case.created_at.isoformat(), str(case.id)])
-    return base64.urlsafe_b64encode(position.encode()).decode().rstrip("=")
+def _cursor_of(case: Case) -> str:
+    return encode_cursor([case.created_at.isoformat(), str(case.id)])
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        created_at, case_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        created = datetime.fromisoformat(created_at)
-        if created.tzinfo is None:
-            raise ValueError("cursor without a UTC offset")  # encode_cursor always writes one
-        return created, uuid.UUID(case_id)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-        raise UnprocessableContent(
-            "The cursor is not one this API returned.",
-            errors=[FieldError(field="query.cursor", message="not a valid cursor")],
-        ) from None
+def _position(position: list[Any]) -> tuple[datetime, uuid.UUID]:
+    created_at, case_id = position
+    created = datetime.fromisoformat(created_at)
+    if created.tzinfo is None:
+        raise ValueError("cursor without a UTC offset")  # _cursor_of always writes one
+    return created, uuid.UUID(case_id)
 
 
 def list_cases(
@@ -93,6 +84,8 @@ def list_cases(
         query = query.where(col(Partnership.code).in_(sorted(principal.partnership_codes)))
     if filters.partnership is not None:
         query = query.where(col(Partnership.code) == filters.partnership)
+    if filters.reference is not None:
+        query = query.where(col(Case.reference) == filters.reference)
     if filters.state is not None:
         query = query.where(col(Case.state) == filters.state)
     if filters.theme is not None:
@@ -109,7 +102,7 @@ def list_cases(
         if filters.due_before is not None:
             query = query.where(stored_deadlines.due_before_condition(filters.due_before, as_of))
     query = query.order_by(col(Case.created_at), col(Case.id))
-    position = decode_cursor(cursor) if cursor is not None else None
+    position = decode_cursor(cursor, _position) if cursor is not None else None
     batch = limit + 1 if not filters.on_deadlines else max(limit + 1, _BATCH)
     page: list[Row] = []
     while len(page) <= limit:
@@ -123,7 +116,7 @@ def list_cases(
         if len(scanned) < batch:
             break
         position = (scanned[-1][0].created_at, scanned[-1][0].id)
-    next_cursor = encode_cursor(page[limit - 1][0]) if len(page) > limit else None
+    next_cursor = _cursor_of(page[limit - 1][0]) if len(page) > limit else None
     return page[:limit], next_cursor
 
 

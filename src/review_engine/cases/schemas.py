@@ -19,13 +19,16 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from review_engine.clocks import ClockName, ClockStatus, Unit
+from review_engine.dates import CalendarDate, IsoDate
+from review_engine.optional import NotNull, no_default
+from review_engine.partnerships.models import CODE_PATTERN
 from review_engine.text import NoNul
 from review_engine.timeline import IncidentType, RapidReviewClockStart
 
 THEME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
-PARTNERSHIP_CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{1,39}$"
 Theme = Annotated[
     str,
     StringConstraints(pattern=THEME_PATTERN),
@@ -38,7 +41,7 @@ Reference = Annotated[
     ),
     Field(description="The partnership's own case reference (unique within the partnership)."),
 ]
-PartnershipCode = Annotated[str, StringConstraints(pattern=PARTNERSHIP_CODE_PATTERN)]
+PartnershipCode = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
 ShortText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul
 ]
@@ -59,7 +62,7 @@ class ChildDetails(BaseModel):
 
     name: ShortText | None = None
     other_names: ShortText | None = None
-    date_of_birth: date | None = None
+    date_of_birth: IsoDate | None = None
     age_years: int | None = Field(default=None, ge=0, le=25)
     sex: ShortText | None = None
     ethnicity: ShortText | None = None
@@ -75,6 +78,10 @@ class ChildDetails(BaseModel):
     )
 
 
+Themes = Annotated[list[Theme], Field(max_length=12)]
+Children = Annotated[list[ChildDetails], Field(max_length=MAX_CHILDREN)]
+
+
 class CaseCreate(BaseModel):
     """A new referral of a serious child safeguarding incident."""
 
@@ -83,15 +90,15 @@ class CaseCreate(BaseModel):
     partnership: PartnershipCode = Field(description="The code of the partnership that leads.")
     reference: Reference
     incident_type: IncidentType
-    aware_on: date = Field(description="When the local authority became aware (day 0).")
-    incident_on: date | None = Field(default=None, description="When the incident happened.")
+    aware_on: CalendarDate = Field(description="When the local authority became aware (day 0).")
+    incident_on: IsoDate | None = Field(default=None, description="When the incident happened.")
     looked_after: bool | None = Field(default=None, description="Was a child looked after?")
     care_leaver: bool | None = Field(
         default=None, description="Was the young person a care leaver (up to 25)?"
     )
-    themes: list[Theme] = Field(default_factory=list, max_length=12)
+    themes: Themes = Field(default_factory=list)
     summary: SummaryText | None = Field(default=None, description="Case outline (sensitive).")
-    children: list[ChildDetails] = Field(default_factory=list, max_length=MAX_CHILDREN)
+    children: Children = Field(default_factory=list)
 
     @field_validator("incident_on")
     @classmethod
@@ -106,14 +113,20 @@ class CaseCreate(BaseModel):
 
 
 class CasePatch(BaseModel):
-    """Descriptive fields a member may correct. Everything else is set by events."""
+    """Descriptive fields a member may correct; a field left out keeps its value. Everything
+    else is set by events. `themes` and `children` cannot be null (send `[]` to empty
+    them); the other fields may be null to clear them."""
 
     model_config = ConfigDict(extra="forbid")
 
-    themes: list[Theme] | None = Field(default=None, max_length=12)
+    themes: Annotated[Themes | SkipJsonSchema[None], NotNull] = Field(
+        default=None, json_schema_extra=no_default
+    )
     summary: SummaryText | None = None
-    children: list[ChildDetails] | None = Field(default=None, max_length=MAX_CHILDREN)
-    incident_on: date | None = None
+    children: Annotated[Children | SkipJsonSchema[None], NotNull] = Field(
+        default=None, json_schema_extra=no_default
+    )
+    incident_on: IsoDate | None = None
     looked_after: bool | None = None
     care_leaver: bool | None = None
 
@@ -180,6 +193,10 @@ class CaseRead(CaseSummary):
     timeline: dict[str, Any] = Field(description="Every date and decision recorded by events.")
     allowed_events: list[str] = Field(description="Events that may be fired now.")
     as_of: date = Field(description="The day deadline statuses are evaluated for.")
+    dry_run: bool = Field(
+        description="True when this is what an event would do (`?dry_run=true`): nothing "
+        "was written."
+    )
 
 
 class CasePage(BaseModel):
@@ -200,3 +217,4 @@ class HistoryEntryRead(BaseModel):
 
 class HistoryPage(BaseModel):
     items: list[HistoryEntryRead]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")

@@ -1,5 +1,6 @@
-"""Case operations. Each public function owns its transaction: it commits everything
-(the case, its deadline rows, its history entry) or nothing.
+"""Case operations (workflow events are in `events.py`). Each public function owns its
+transaction: it commits everything (the case, its deadline rows, its history entry, the
+answer's idempotency record) or nothing.
 
 A case in a partnership the caller may not see is reported as `NotFound`, exactly as if it
 did not exist (OWASP API1).
@@ -8,23 +9,21 @@ did not exist (OWASP API1).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
+from starlette.responses import Response
 
 from review_engine import workflow
-from review_engine.auth.models import Principal, Role
+from review_engine.auth.models import Principal
 from review_engine.cases.changes import (
-    CaseView,
-    EtagFor,
-    check_version,
-    commit_change,
+    ChangeRequest,
     get_case,
+    open_for_change,
     record_history,
+    save_change,
     stage_change,
     store_deadlines,
     view_of,
@@ -32,26 +31,11 @@ from review_engine.cases.changes import (
 from review_engine.cases.models import Case, CaseHistoryEntry, CaseTheme
 from review_engine.cases.schemas import SENSITIVE_CASE_FIELDS, CaseCreate, CasePatch
 from review_engine.clocks import ClockContext, rapid_review_setting_applies
-from review_engine.errors import (
-    DuplicateReference,
-    FieldError,
-    Forbidden,
-    TransitionNotAllowed,
-    UnprocessableContent,
-)
+from review_engine.errors import DuplicateReference, FieldError, UnprocessableContent
+from review_engine.idempotency import commit_answer
+from review_engine.pagination import decode_cursor, encode_cursor
 from review_engine.partnerships.models import Partnership
-from review_engine.timeline import CaseTimeline, IncidentFacts
-
-# Events that publish or prepare publication: a manager's decision, not a member's.
-PUBLICATION_EVENTS = frozenset(
-    {
-        "approve_final_report",
-        "send_advance_copies",
-        "reschedule_publication",
-        "publish",
-        "withhold_publication",
-    }
-)
+from review_engine.timeline import CaseTimeline
 
 
 def _partnership_for_create(*, session: Session, principal: Principal, code: str) -> Partnership:
@@ -72,18 +56,12 @@ def _index_themes(*, session: Session, case: Case) -> None:
     session.add_all(CaseTheme(case_id=case.id, theme=theme) for theme in case.themes)
 
 
-def create_case(
-    *, session: Session, principal: Principal, case_in: CaseCreate, context: ClockContext
-) -> CaseView:
+def create_case(*, session: Session, change: ChangeRequest, case_in: CaseCreate) -> Response:
     """Records a new referral in `referred`, with its first deadlines and history entry."""
+    principal, context = change.principal, change.context
     partnership = _partnership_for_create(
         session=session, principal=principal, code=case_in.partnership
     )
-    if not context.calendar.covers(case_in.aware_on):
-        raise UnprocessableContent(
-            "aware_on is outside the years the bank holiday calendar covers.",
-            errors=[FieldError(field="body.aware_on", message="outside the calendar's years")],
-        )
     if case_in.aware_on > context.today:
         raise UnprocessableContent(
             "aware_on cannot be in the future.",
@@ -130,12 +108,12 @@ def create_case(
             from_state=None,
             details={"reference": case.reference, "incident_type": case.incident_type},
         )
-        session.commit()
+        answer = change.render(view_of(case, partnership))
+        commit_answer(session=session, answer=answer, claim=change.claim)
     except IntegrityError:
         session.rollback()  # a concurrent create took the reference first
         raise _duplicate(case_in.reference) from None
-    session.refresh(case)
-    return view_of(case, partnership)
+    return answer
 
 
 def _duplicate(reference: str) -> DuplicateReference:
@@ -144,111 +122,15 @@ def _duplicate(reference: str) -> DuplicateReference:
     )
 
 
-def fire_event(
-    *,
-    session: Session,
-    principal: Principal,
-    case_id: uuid.UUID,
-    event: str,
-    payload: Mapping[str, Any],
-    accepted_versions: set[int] | None,
-    current_etag: EtagFor,
-    dry_run: bool,
-    context: ClockContext,
-) -> CaseView:
-    """Fires a workflow event; commits the new state, deadlines and history entry together.
-
-    `current_etag(version)` renders the ETag a 412 should carry.
-    """
-    view = get_case(session=session, principal=principal, case_id=case_id)
-    if event in PUBLICATION_EVENTS and not principal.at_least(Role.MANAGER):
-        raise Forbidden(f"{event} needs the manager role.")
-    check_version(view, accepted_versions, current_etag(view.version))
-    try:
-        transition = workflow.fire(
-            state=view.state,
-            timeline=view.timeline,
-            event=event,
-            payload=payload,
-            calendar=context.calendar,
-            incident=IncidentFacts.model_validate(
-                {
-                    "incident_type": view.case.incident_type,
-                    "looked_after": view.case.looked_after,
-                    "care_leaver": view.case.care_leaver,
-                }
-            ),
-        )
-    except workflow.IllegalEvent as exc:
-        raise TransitionNotAllowed(
-            str(exc), allowed_events=exc.allowed_events, state=view.state
-        ) from None
-    except workflow.InvalidEventData as exc:
-        errors = [
-            FieldError(
-                field=f"body.{error.field}" if error.field else "body", message=error.message
-            )
-            for error in exc.errors
-        ]
-        raise UnprocessableContent(f"Invalid data for {event}.", errors=errors) from None
-    future = _future_dates(transition.recorded, context.today)
-    if future:
-        raise UnprocessableContent(
-            f"Dates recorded by {event} cannot be in the future.", errors=future
-        )
-    if dry_run:
-        return CaseView(
-            case=view.case,
-            partnership=view.partnership,
-            state=transition.target,
-            timeline=transition.timeline,
-            version=view.version,
-        )
-    view.case.state = transition.target
-    view.case.timeline = transition.timeline.model_dump(mode="json")
-    return commit_change(
-        session=session,
-        principal=principal,
-        view=view,
-        action="event",
-        event=event,
-        details=transition.recorded,
-        current_etag=current_etag,
-        context=context,
-    )
-
-
-# Event dates record what happened, so they cannot be after today; only a plan may be.
-_FORWARD_LOOKING_FIELDS = frozenset({"planned_publication_on"})
-
-
-def _future_dates(recorded: Mapping[str, Any], today: date) -> list[FieldError]:
-    return [
-        FieldError(field=f"body.{name}", message=f"cannot be after today ({today.isoformat()})")
-        for name, value in recorded.items()
-        if name.endswith("_on")
-        and name not in _FORWARD_LOOKING_FIELDS
-        and isinstance(value, str)
-        and date.fromisoformat(value) > today
-    ]
-
-
 def patch_case(
-    *,
-    session: Session,
-    principal: Principal,
-    case_id: uuid.UUID,
-    patch: CasePatch,
-    accepted_versions: set[int] | None,
-    current_etag: EtagFor,
-) -> CaseView:
+    *, session: Session, change: ChangeRequest, case_id: uuid.UUID, patch: CasePatch
+) -> Response:
     """Corrects descriptive fields; the history records which fields changed, not values."""
-    view = get_case(session=session, principal=principal, case_id=case_id)
-    check_version(view, accepted_versions, current_etag(view.version))
+    view = open_for_change(session=session, change=change, case_id=case_id)
     case = view.case
     changes = patch.model_dump(exclude_unset=True, mode="json")
     if not changes:
-        return view  # nothing to change: no new version, no history entry
+        return change.render(view)  # nothing to change: no new version, no history entry
     if "incident_on" in changes and patch.incident_on and patch.incident_on > case.aware_on:
         raise UnprocessableContent(
             "incident_on cannot be after aware_on.",
@@ -264,14 +146,13 @@ def patch_case(
         case.themes = list(dict.fromkeys(patch.themes or []))
         details["themes"] = case.themes  # themes are not sensitive; other values are
     assert not SENSITIVE_CASE_FIELDS & set(details)
-    return commit_change(
+    return save_change(
         session=session,
-        principal=principal,
+        change=change,
         view=view,
         action="patch",
         details=details,
-        current_etag=current_etag,
-        context=None,  # descriptive fields move no deadline
+        moves_deadlines=False,  # descriptive fields move no deadline
         after_flush=(
             (lambda: _index_themes(session=session, case=case)) if "themes" in changes else None
         ),
@@ -330,14 +211,21 @@ def refresh_stored_deadlines(*, session: Session, context: ClockContext) -> int:
 
 
 def list_history(
-    *, session: Session, principal: Principal, case_id: uuid.UUID
-) -> list[CaseHistoryEntry]:
-    """The case's audit trail, oldest first."""
+    *,
+    session: Session,
+    principal: Principal,
+    case_id: uuid.UUID,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[CaseHistoryEntry], str | None]:
+    """A page of the case's audit trail, oldest first, and the next page's cursor."""
     get_case(session=session, principal=principal, case_id=case_id)
-    return list(
-        session.execute(
-            select(CaseHistoryEntry)
-            .where(col(CaseHistoryEntry.case_id) == case_id)
-            .order_by(col(CaseHistoryEntry.version))
-        ).scalars()
+    query = select(CaseHistoryEntry).where(col(CaseHistoryEntry.case_id) == case_id)
+    if cursor is not None:
+        after = decode_cursor(cursor, lambda position: int(position[0]))
+        query = query.where(col(CaseHistoryEntry.version) > after)
+    entries = list(
+        session.execute(query.order_by(col(CaseHistoryEntry.version)).limit(limit + 1)).scalars()
     )
+    next_cursor = encode_cursor([entries[limit - 1].version]) if len(entries) > limit else None
+    return entries[:limit], next_cursor

@@ -11,28 +11,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
+from starlette.responses import Response
 
-from review_engine.auth.models import Principal
-from review_engine.cases.changes import (
-    CaseView,
-    EtagFor,
-    check_version,
-    commit_change,
-    get_case,
-)
-from review_engine.clocks import ClockContext
+from review_engine.cases.changes import CaseView, ChangeRequest, open_for_change, save_change
+from review_engine.clocks import ClockContext, WaivableClock
+from review_engine.dates import CalendarDate
 from review_engine.errors import FieldError, UnprocessableContent
-from review_engine.text import NoNul
+from review_engine.text import Reason
 from review_engine.timeline import Waiver
-
-# Only clocks that can be late can be waived; keep_published_until is a constraint.
-WaivableClock = Literal[
-    "notification", "partners_informed", "rapid_review", "review_publication", "advance_copies"
-]
 
 
 class TimescaleWaiver(BaseModel):
@@ -41,10 +31,8 @@ class TimescaleWaiver(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     clock: WaivableClock = Field(description="The clock to waive.")
-    reason: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), NoNul
-    ] = Field(description="Why, e.g. the national relaxation in force at the time.")
-    waived_on: date | None = Field(
+    reason: Reason = Field(description="Why, e.g. the national relaxation in force at the time.")
+    waived_on: CalendarDate | None = Field(
         None,
         description=(
             'Date the timescale was waived (default today). Deadlines read "as of" an '
@@ -56,24 +44,21 @@ class TimescaleWaiver(BaseModel):
 def _save(
     *,
     session: Session,
-    principal: Principal,
+    change: ChangeRequest,
     view: CaseView,
     waivers: dict[str, Waiver],
     action: str,
     details: dict[str, Any],
-    current_etag: EtagFor,
-    context: ClockContext,
-) -> CaseView:
+) -> Response:
     timeline = view.timeline.model_copy(update={"waivers": waivers})
     view.case.timeline = timeline.model_dump(mode="json")
-    return commit_change(
+    return save_change(
         session=session,
-        principal=principal,
+        change=change,
         view=view,
         action=action,
         details=details,
-        current_etag=current_etag,
-        context=context,
+        moves_deadlines=True,
     )
 
 
@@ -85,9 +70,7 @@ def _waived_on(given: date | None, *, clock: str, view: CaseView, context: Clock
         earlier = view.timeline.waivers.get(clock)
         return earlier.waived_on if earlier is not None else today
     problem = None
-    if not context.calendar.covers(given):
-        problem = "outside the years the bank holiday calendar covers"
-    elif given > today:
+    if given > today:
         problem = f"cannot be after today ({today.isoformat()})"
     elif given < view.timeline.aware_on:
         problem = (
@@ -102,45 +85,27 @@ def _waived_on(given: date | None, *, clock: str, view: CaseView, context: Clock
 
 
 def waive_clock(
-    *,
-    session: Session,
-    principal: Principal,
-    case_id: uuid.UUID,
-    waiver: TimescaleWaiver,
-    accepted_versions: set[int] | None,
-    current_etag: EtagFor,
-    context: ClockContext,
-) -> CaseView:
+    *, session: Session, change: ChangeRequest, case_id: uuid.UUID, waiver: TimescaleWaiver
+) -> Response:
     """Records (or replaces) a waiver of one clock."""
-    view = get_case(session=session, principal=principal, case_id=case_id)
-    check_version(view, accepted_versions, current_etag(view.version))
-    waived_on = _waived_on(waiver.waived_on, clock=waiver.clock, view=view, context=context)
+    view = open_for_change(session=session, change=change, case_id=case_id)
+    waived_on = _waived_on(waiver.waived_on, clock=waiver.clock, view=view, context=change.context)
     recorded = Waiver(reason=waiver.reason, waived_on=waived_on)
     return _save(
         session=session,
-        principal=principal,
+        change=change,
         view=view,
         waivers={**view.timeline.waivers, waiver.clock: recorded},
         action="waiver",
         details={"clock": waiver.clock, **recorded.model_dump(mode="json")},
-        current_etag=current_etag,
-        context=context,
     )
 
 
 def withdraw_waiver(
-    *,
-    session: Session,
-    principal: Principal,
-    case_id: uuid.UUID,
-    clock: str,
-    accepted_versions: set[int] | None,
-    current_etag: EtagFor,
-    context: ClockContext,
-) -> CaseView:
+    *, session: Session, change: ChangeRequest, case_id: uuid.UUID, clock: str
+) -> Response:
     """Removes a waiver, so the clock runs (and may be overdue) again."""
-    view = get_case(session=session, principal=principal, case_id=case_id)
-    check_version(view, accepted_versions, current_etag(view.version))
+    view = open_for_change(session=session, change=change, case_id=case_id)
     if clock not in view.timeline.waivers:
         raise UnprocessableContent(
             f"The {clock} clock is not waived on this case.",
@@ -149,11 +114,9 @@ def withdraw_waiver(
     waivers = {name: reason for name, reason in view.timeline.waivers.items() if name != clock}
     return _save(
         session=session,
-        principal=principal,
+        change=change,
         view=view,
         waivers=waivers,
         action="waiver_withdrawn",
         details={"clock": clock},
-        current_etag=current_etag,
-        context=context,
     )

@@ -1,8 +1,10 @@
 """HTTP routes for `/partnerships`: thin wrappers over `partnerships.service`."""
 
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
+from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
 from review_engine.auth.dependencies import AdminDep, ManagerDep, ViewerDep
@@ -10,6 +12,15 @@ from review_engine.cases.service import apply_rapid_review_clock_start
 from review_engine.db import SessionDep
 from review_engine.deadline_context import ClockContextDep
 from review_engine.errors import problem_responses
+from review_engine.idempotency import IdempotencyClaimDep
+from review_engine.pagination import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    decode_cursor,
+    encode_cursor,
+    page_size,
+)
 from review_engine.partnerships import service
 from review_engine.partnerships.models import CODE_PATTERN, Partnership
 from review_engine.partnerships.schemas import (
@@ -26,38 +37,50 @@ router = APIRouter(
 )
 
 
+def _created(partnership: Partnership) -> Response:
+    body = PartnershipRead.model_validate(partnership).model_dump(mode="json")
+    headers = {"Location": f"/partnerships/{partnership.code}"}
+    return JSONResponse(body, status_code=status.HTTP_201_CREATED, headers=headers)
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
+    response_model=PartnershipRead,
     summary="Register a partnership",
-    responses=problem_responses(409),
+    responses=problem_responses(400, 409, 415),
 )
 def create_partnership(
-    body: PartnershipCreate, principal: AdminDep, session: SessionDep, response: Response
-) -> PartnershipRead:
-    partnership = service.create_partnership(session=session, data=body)
-    response.headers["Location"] = f"/partnerships/{partnership.code}"
-    return PartnershipRead.model_validate(partnership)
+    body: PartnershipCreate, principal: AdminDep, session: SessionDep, claim: IdempotencyClaimDep
+) -> Response:
+    return service.create_partnership_answering(
+        session=session, data=body, render=_created, claim=claim
+    )
 
 
-@router.get("", summary="List the partnerships this key may see")
+@router.get("", summary="List the partnerships this key may see, by code")
 def list_partnerships(
     request: Request,
     principal: ViewerDep,
     session: SessionDep,
-    after: Annotated[
-        str | None, Query(pattern=CODE_PATTERN, description="Return codes after this one.")
-    ] = None,
-    limit: Annotated[int | None, Query(ge=1, description="Page size (capped).")] = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> PartnershipPage:
-    max_page = request.app.state.settings.max_page_size
-    page_size = min(limit or max_page, max_page)
+    size = page_size(request, limit)
+    after = decode_cursor(cursor, _code) if cursor is not None else None
     rows = service.list_partnerships(
-        session=session, principal=principal, after=after, limit=page_size + 1
+        session=session, principal=principal, after=after, limit=size + 1
     )
-    items = [PartnershipRead.model_validate(row) for row in rows[:page_size]]
-    next_after = items[-1].code if len(rows) > page_size else None
-    return PartnershipPage(items=items, next_after=next_after)
+    items = [PartnershipRead.model_validate(row) for row in rows[:size]]
+    next_cursor = encode_cursor([items[-1].code]) if len(rows) > size else None
+    return PartnershipPage(items=items, next_cursor=next_cursor)
+
+
+def _code(position: list[Any]) -> str:
+    code = position[0]
+    if not isinstance(code, str) or not re.fullmatch(CODE_PATTERN, code):
+        raise ValueError("not a partnership code")
+    return code
 
 
 @router.get("/{code}", summary="Get a partnership", responses=problem_responses(404))

@@ -5,7 +5,9 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
+from review_engine.optional import NotNull
 from review_engine.partnerships.models import CODE_PATTERN, RapidReviewClockStart
 from review_engine.text import NoNul
 
@@ -26,12 +28,15 @@ class PartnershipCreate(BaseModel):
 
 
 class PartnershipUpdate(BaseModel):
-    """Change a partnership's settings; omitted fields keep their value. The code is fixed."""
+    """Change a partnership's settings; omitted fields keep their value (null is refused).
+    The code is fixed."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: PartnershipName | None = None
-    rapid_review_clock_start: RapidReviewClockStart | None = None
+    name: Annotated[PartnershipName | SkipJsonSchema[None], NotNull] = None
+    rapid_review_clock_start: Annotated[RapidReviewClockStart | SkipJsonSchema[None], NotNull] = (
+        None
+    )
 
 
 class PartnershipRead(BaseModel):
@@ -47,9 +52,9 @@ class PartnershipRead(BaseModel):
 
 
 class PartnershipPage(BaseModel):
-    """One page of partnerships, ordered by code. Pass `next_after` as `after` for the next."""
+    """One page of partnerships, ordered by code."""
 
     items: list[PartnershipRead]
-    next_after: str | None = Field(
-        description="The `after` value for the next page; null on the last page."
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
     )

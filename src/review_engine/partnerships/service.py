@@ -4,9 +4,11 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from starlette.responses import Response
 
 from review_engine.auth.models import Principal
 from review_engine.errors import DuplicateCode, NotFound
+from review_engine.idempotency import Claim, commit_answer
 from review_engine.partnerships.models import Partnership
 from review_engine.partnerships.schemas import PartnershipCreate, PartnershipUpdate
 
@@ -27,17 +29,54 @@ def get_accessible(*, session: Session, principal: Principal, code: str) -> Part
 
 def create_partnership(*, session: Session, data: PartnershipCreate) -> Partnership:
     """Register a partnership; 409 if the code is taken."""
+    partnership = _add(session=session, data=data)
+    _commit(session=session, data=data, answer=None, claim=None)
+    session.refresh(partnership)
+    return partnership
+
+
+def create_partnership_answering(
+    *,
+    session: Session,
+    data: PartnershipCreate,
+    render: Callable[[Partnership], Response],
+    claim: Claim | None,
+) -> Response:
+    """Register a partnership and answer with `render(partnership)`, built before the commit
+    that also holds the answer's idempotency record; 409 if the code is taken."""
+    answer = render(_add(session=session, data=data))
+    _commit(session=session, data=data, answer=answer, claim=claim)
+    return answer
+
+
+def _add(*, session: Session, data: PartnershipCreate) -> Partnership:
     if get_by_code(session=session, code=data.code) is not None:
-        raise DuplicateCode(f"A partnership with code {data.code!r} already exists.")
+        raise _duplicate(data)
     partnership = Partnership(**data.model_dump())
     session.add(partnership)
     try:
-        session.commit()
+        session.flush()
     except IntegrityError as exc:  # lost a race with a concurrent create of the same code
         session.rollback()
-        raise DuplicateCode(f"A partnership with code {data.code!r} already exists.") from exc
-    session.refresh(partnership)
+        raise _duplicate(data) from exc
     return partnership
+
+
+def _commit(
+    *, session: Session, data: PartnershipCreate, answer: Response | None, claim: Claim | None
+) -> None:
+    try:
+        if answer is None:
+            session.commit()
+        else:
+            commit_answer(session=session, answer=answer, claim=claim)
+    except IntegrityError as exc:  # lost a race with a concurrent create of the same code
+        session.rollback()
+        raise _duplicate(data) from exc
+
+
+def _duplicate(data: PartnershipCreate) -> DuplicateCode:
+    return DuplicateCode(f"A partnership with code {data.code!r} already exists.")
 
 
 def list_partnerships(

@@ -51,6 +51,7 @@ from review_engine.timeline import CaseTimeline, IncidentFacts
 from review_engine.workflow.docs import describe, mermaid, render_docs
 from review_engine.workflow.events import (
     PAYLOAD_SCHEMAS,
+    PUBLICATION_EVENTS,
     ApproveFinalReportPayload,
     ClosePayload,
     CompleteLearningReviewPayload,
@@ -78,12 +79,14 @@ from review_engine.workflow.machine import (
     STATES,
     CaseRecord,
     ReviewWorkflow,
+    WorkflowState,
 )
 
 __all__ = [
     "EVENTS",
     "FINAL_STATES",
     "PAYLOAD_SCHEMAS",
+    "PUBLICATION_EVENTS",
     "STATES",
     "ApproveFinalReportPayload",
     "CaseRecord",
@@ -112,6 +115,7 @@ __all__ = [
     "WithdrawPayload",
     "WithholdPublicationPayload",
     "WorkflowError",
+    "WorkflowState",
     "allowed_events",
     "describe",
     "fire",

@@ -25,6 +25,7 @@ from datetime import date
 from pydantic import Field, model_validator
 
 from review_engine.calendar import Calendar
+from review_engine.dates import CalendarDate
 from review_engine.timeline import (
     CaseTimeline,
     IncidentFacts,
@@ -43,6 +44,8 @@ from review_engine.workflow.payloads import (
 )
 from review_engine.workflow.publication import (
     ADVANCE_COPIES_WORKING_DAYS,
+    PUBLICATION_EVENTS,
+    PUBLICATION_PAYLOADS,
     ApproveFinalReportPayload,
     PublishPayload,
     ReschedulePublicationPayload,
@@ -52,6 +55,7 @@ from review_engine.workflow.publication import (
 
 __all__ = [
     "ADVANCE_COPIES_WORKING_DAYS",
+    "PUBLICATION_EVENTS",
     "PAYLOAD_SCHEMAS",
     "ApproveFinalReportPayload",
     "ClosePayload",
@@ -105,7 +109,9 @@ class NotifyPanelPayload(EventPayload):
     """The local authority notified the national Panel of a serious incident (also after a
     decision not to notify, when new information arrives)."""
 
-    notified_on: date = Field(description="Date the notification (SIN) was sent to the Panel.")
+    notified_on: CalendarDate = Field(
+        description="Date the notification (SIN) was sent to the Panel."
+    )
     rapid_review_required: bool = Field(
         True,
         description=(
@@ -115,7 +121,7 @@ class NotifyPanelPayload(EventPayload):
             "the notification date."
         ),
     )
-    new_information_on: date | None = Field(
+    new_information_on: CalendarDate | None = Field(
         None,
         description=(
             "Required after a decision not to notify, and only then: the date new "
@@ -159,20 +165,22 @@ class NotifyPanelPayload(EventPayload):
 class InformPartnersPayload(EventPayload):
     """The local authority told the local safeguarding partners about the incident."""
 
-    partners_informed_on: date = Field(description="Date the safeguarding partners were told.")
+    partners_informed_on: CalendarDate = Field(
+        description="Date the safeguarding partners were told."
+    )
 
 
 class DecideNotToNotifyPayload(EventPayload):
     """The partners decided the incident does not meet the criteria for notifying the Panel."""
 
-    decided_on: date = Field(description="Date of the decision not to notify.")
+    decided_on: CalendarDate = Field(description="Date of the decision not to notify.")
     reason: Reason = Field(description="Why the notification criteria are not met.")
 
 
 class SubmitRapidReviewPayload(EventPayload):
     """The partners sent their rapid review, with their recommendation, to the Panel."""
 
-    submitted_on: date = Field(description="Date the rapid review was sent to the Panel.")
+    submitted_on: CalendarDate = Field(description="Date the rapid review was sent to the Panel.")
     recommendation: RecommendedRoute = Field(
         description="The partners' recommendation on what review should follow."
     )
@@ -194,14 +202,14 @@ class SubmitRapidReviewPayload(EventPayload):
 class RecordPanelResponsePayload(EventPayload):
     """The Panel replied to the rapid review: agreed, challenged, or took a national review."""
 
-    received_on: date = Field(description="Date the Panel's response was received.")
+    received_on: CalendarDate = Field(description="Date the Panel's response was received.")
     outcome: PanelOutcome = Field(
         description=(
             "agreed: the partners' recommendation stands; challenged: the rapid review "
             "reopens; national_review: the Panel takes a national review."
         )
     )
-    decided_on: date | None = Field(
+    decided_on: CalendarDate | None = Field(
         None,
         description=(
             "Date the safeguarding partners decided the review route: this starts the "
@@ -276,9 +284,9 @@ class RecordPanelResponsePayload(EventPayload):
 class PauseLcsprPayload(EventPayload):
     """The LCSPR pauses for parallel criminal or coroner proceedings."""
 
-    started_on: date = Field(description="Date the pause started.")
+    started_on: CalendarDate = Field(description="Date the pause started.")
     reason: Reason = Field(description="Why the review is paused (e.g. a criminal trial).")
-    panel_informed_on: date = Field(description="Date the Panel was told about the pause.")
+    panel_informed_on: CalendarDate = Field(description="Date the Panel was told about the pause.")
 
     def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         yield _on_or_after(
@@ -296,7 +304,7 @@ class PauseLcsprPayload(EventPayload):
 class ResumeLcsprPayload(EventPayload):
     """The paused LCSPR resumes."""
 
-    resumed_on: date = Field(description="Date the review resumed.")
+    resumed_on: CalendarDate = Field(description="Date the review resumed.")
 
     def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         if not timeline.is_paused:
@@ -312,7 +320,9 @@ class EscalateToNationalReviewPayload(EventPayload):
     """The Panel takes a national review of a case already in an LCSPR: the LCSPR's
     six-month clock stops and the partners contribute to the national review."""
 
-    decided_on: date = Field(description="Date the Panel decided to take a national review.")
+    decided_on: CalendarDate = Field(
+        description="Date the Panel decided to take a national review."
+    )
 
     def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         field, latest = _latest_recorded(timeline)
@@ -322,7 +332,7 @@ class EscalateToNationalReviewPayload(EventPayload):
 class StartLearningReviewPayload(EventPayload):
     """A local learning review starts for a case that was not notified to the Panel."""
 
-    started_on: date = Field(description="Date the local learning review started.")
+    started_on: CalendarDate = Field(description="Date the local learning review started.")
 
     def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         yield _on_or_after(
@@ -336,8 +346,8 @@ _PUBLICATION_FIELDS = ("published_on", "url", "title")
 class CompleteLearningReviewPayload(EventPayload):
     """The local learning review finished; publishing it is optional."""
 
-    completed_on: date = Field(description="Date the learning review was completed.")
-    published_on: date | None = Field(
+    completed_on: CalendarDate = Field(description="Date the learning review was completed.")
+    published_on: CalendarDate | None = Field(
         None, description="Date of publication, if published (with url and title)."
     )
     url: PublicUrl | None = Field(None, description="Public address, if published.")
@@ -375,7 +385,7 @@ class CompleteLearningReviewPayload(EventPayload):
 class CompleteNationalReviewPayload(EventPayload):
     """The Panel's national review (to which the partners contributed) finished."""
 
-    completed_on: date = Field(description="Date the national review was completed.")
+    completed_on: CalendarDate = Field(description="Date the national review was completed.")
 
     def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         yield _on_or_after(
@@ -390,7 +400,7 @@ class WithdrawPayload(EventPayload):
     """The notification is withdrawn: the incident turned out not to meet the criteria."""
 
     reason: Reason = Field(description="Why the notification is withdrawn.")
-    withdrawn_on: date = Field(description="Date of the withdrawal.")
+    withdrawn_on: CalendarDate = Field(description="Date of the withdrawal.")
 
     def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         field, latest = _latest_recorded(timeline)
@@ -400,7 +410,7 @@ class WithdrawPayload(EventPayload):
 class ClosePayload(EventPayload):
     """The case closes: actions complete and assured, or nothing further to do."""
 
-    closed_on: date = Field(description="Date the case was closed.")
+    closed_on: CalendarDate = Field(description="Date the case was closed.")
 
     def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         field, latest = _latest_recorded(timeline)
@@ -416,11 +426,7 @@ PAYLOAD_SCHEMAS: dict[str, type[EventPayload]] = {
     "pause": PauseLcsprPayload,
     "resume": ResumeLcsprPayload,
     "escalate_to_national_review": EscalateToNationalReviewPayload,
-    "approve_final_report": ApproveFinalReportPayload,
-    "send_advance_copies": SendAdvanceCopiesPayload,
-    "reschedule_publication": ReschedulePublicationPayload,
-    "publish": PublishPayload,
-    "withhold_publication": WithholdPublicationPayload,
+    **PUBLICATION_PAYLOADS,
     "start_learning_review": StartLearningReviewPayload,
     "complete_learning_review": CompleteLearningReviewPayload,
     "complete_national_review": CompleteNationalReviewPayload,

@@ -10,8 +10,9 @@ everything here and drives the machine through its functional API.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import AfterValidator, WithJsonSchema
 from statemachine import State, StateMachine
 
 from review_engine.timeline import (
@@ -49,6 +50,7 @@ __all__ = [
     "STATES",
     "CaseRecord",
     "ReviewWorkflow",
+    "WorkflowState",
 ]
 
 
@@ -281,3 +283,15 @@ FINAL_STATES: frozenset[str] = frozenset(s.value for s in ReviewWorkflow.states 
 # The order of PAYLOAD_SCHEMAS, which follows the declarations above; API clients see
 # allowed events in this order.
 EVENTS: tuple[str, ...] = tuple(PAYLOAD_SCHEMAS)
+
+
+def _known_state(value: str) -> str:
+    if value not in STATES:
+        raise ValueError(f"must be one of: {', '.join(STATES)}")
+    return value
+
+
+WorkflowState = Annotated[
+    str, AfterValidator(_known_state), WithJsonSchema({"type": "string", "enum": list(STATES)})
+]
+"""A state of the review workflow, as the API reads and writes it."""

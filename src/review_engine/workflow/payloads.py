@@ -11,7 +11,6 @@ it; `review_engine.workflow.events` re-exports the public names.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
@@ -27,7 +26,8 @@ from pydantic import (
 )
 
 from review_engine.calendar import Calendar, default_calendar
-from review_engine.text import NoNul
+from review_engine.field_error import FieldError
+from review_engine.text import NoNul, Reason
 from review_engine.timeline import CaseTimeline, IncidentFacts
 
 __all__ = [
@@ -37,14 +37,6 @@ __all__ = [
     "PublicUrl",
     "Reason",
 ]
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One problem with an event's data: the payload field to correct and why."""
-
-    field: str
-    message: str
 
 
 def _http_url(value: str) -> str:
@@ -59,9 +51,6 @@ def _http_url(value: str) -> str:
 
 _HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
 
-Reason = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), NoNul
-]
 PublicTitle = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), NoNul
 ]
@@ -104,15 +93,7 @@ class EventPayload(BaseModel):
         found: list[FieldError] = []
         for name, value in self:
             # Nothing about a case can happen before the local authority knew of it.
-            if isinstance(value, date) and not calendar.covers(value):
-                found.append(
-                    FieldError(
-                        name,
-                        f"must be in the years {calendar.first_year}-{calendar.last_year} "
-                        "that the bank holiday calendar covers",
-                    )
-                )
-            elif isinstance(value, date):
+            if isinstance(value, date):
                 problem = _on_or_after(
                     name, value, timeline.aware_on, "the date the local authority became aware"
                 )

@@ -10,12 +10,12 @@ them in `PAYLOAD_SCHEMAS` and re-exports them, with the two steps of checking de
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, model_validator
 
 from review_engine.calendar import Calendar, CalendarRangeError
+from review_engine.dates import CalendarDate
 from review_engine.timeline import (
     ADVANCE_COPY_RECIPIENTS,
     AdvanceCopyRecipient,
@@ -33,6 +33,8 @@ from review_engine.workflow.payloads import (
 
 __all__ = [
     "ADVANCE_COPIES_WORKING_DAYS",
+    "PUBLICATION_EVENTS",
+    "PUBLICATION_PAYLOADS",
     "ApproveFinalReportPayload",
     "PublishPayload",
     "ReschedulePublicationPayload",
@@ -54,8 +56,10 @@ def _each_once(recipients: list[AdvanceCopyRecipient]) -> list[AdvanceCopyRecipi
 class ApproveFinalReportPayload(EventPayload):
     """The partners signed off the LCSPR's final report."""
 
-    approved_on: date = Field(description="Date the final report was approved.")
-    planned_publication_on: date = Field(description="Date the report is planned to be published.")
+    approved_on: CalendarDate = Field(description="Date the final report was approved.")
+    planned_publication_on: CalendarDate = Field(
+        description="Date the report is planned to be published."
+    )
 
     def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
         yield _on_or_after(
@@ -76,7 +80,7 @@ class ApproveFinalReportPayload(EventPayload):
 class SendAdvanceCopiesPayload(EventPayload):
     """The report went to the Panel, the Secretary of State and Ofsted ahead of publication."""
 
-    sent_on: date = Field(
+    sent_on: CalendarDate = Field(
         description=(
             "Date the advance copies were sent; at least 7 working days before publication. "
             "The notice is given on the day the last of the three recipients had a copy."
@@ -107,10 +111,12 @@ class SendAdvanceCopiesPayload(EventPayload):
 class ReschedulePublicationPayload(EventPayload):
     """The planned publication date moved (e.g. to wait for a trial or an inquest)."""
 
-    rescheduled_on: date = Field(description="Date the decision to move publication was made.")
-    planned_publication_on: date = Field(description="The new planned publication date.")
+    rescheduled_on: CalendarDate = Field(
+        description="Date the decision to move publication was made."
+    )
+    planned_publication_on: CalendarDate = Field(description="The new planned publication date.")
     reason: Reason = Field(description="Why publication moved.")
-    panel_informed_on: date | None = Field(
+    panel_informed_on: CalendarDate | None = Field(
         None,
         description=(
             "Date the Panel and the Secretary of State were told the reasons for the delay; "
@@ -145,7 +151,7 @@ class ReschedulePublicationPayload(EventPayload):
 class PublishPayload(EventPayload):
     """The report (or the information on improvements) was published."""
 
-    published_on: date = Field(description="Date of publication.")
+    published_on: CalendarDate = Field(description="Date of publication.")
     mode: PublicationMode = Field(
         description=(
             "full: the whole report; redacted: anonymised or partly withheld; "
@@ -201,10 +207,10 @@ class WithholdPublicationPayload(EventPayload):
     """Publishing was judged inappropriate; the Panel and Secretary of State were given reasons."""
 
     reason: Reason = Field(description="Why the report is not published.")
-    panel_informed_on: date = Field(
+    panel_informed_on: CalendarDate = Field(
         description="Date the Panel and Secretary of State were given the reasons."
     )
-    withheld_on: date | None = Field(
+    withheld_on: CalendarDate | None = Field(
         None, description="Date of the decision to withhold. Defaults to panel_informed_on."
     )
 
@@ -220,3 +226,14 @@ class WithholdPublicationPayload(EventPayload):
         yield _on_or_after(
             "panel_informed_on", self.panel_informed_on, timeline.approved_on, approved
         )
+
+
+PUBLICATION_PAYLOADS: dict[str, type[EventPayload]] = {
+    "approve_final_report": ApproveFinalReportPayload,
+    "send_advance_copies": SendAdvanceCopiesPayload,
+    "reschedule_publication": ReschedulePublicationPayload,
+    "publish": PublishPayload,
+    "withhold_publication": WithholdPublicationPayload,
+}
+"""The publication stage's events: a manager's decisions, not a member's."""
+PUBLICATION_EVENTS = frozenset(PUBLICATION_PAYLOADS)

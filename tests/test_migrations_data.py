@@ -1,4 +1,4 @@
-"""Migration 0003 upgrades what 0002 stored: the clock start kept on each case, dated
+"""Data migrations. 0003 upgrades what 0002 stored: the clock start kept on each case, dated
 waivers, advance copies and reschedules as dated records; `db upgrade` then recomputes the
 stored deadline rows; and the downgrade gives 0002's shape back."""
 
@@ -216,5 +216,29 @@ def test_0003_upgrades_stored_timelines_and_db_upgrade_refreshes_the_deadlines(
             assert downgraded["advance_copies_sent_on"] == "2026-06-15"
             assert "reschedules" not in downgraded
             assert "rapid_review_clock_start" not in downgraded
+    finally:
+        engine.dispose()
+
+
+def test_0004_repairs_cases_stored_with_null_lists(
+    blank_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A case stored with `children: null` (as a PATCH once could) reads again after it."""
+    command.upgrade(alembic_config(blank_database_url), "0003")
+    engine = create_db_engine(blank_database_url)
+    try:
+        with engine.begin() as connection:
+            publishing_id, _ = _seed(connection)
+            connection.execute(
+                sa.update(_case)
+                .where(_case.c.id == publishing_id)
+                .values(children=None, themes=None, timeline={**OLD_WITHDRAWN, "waivers": {}})
+            )
+        command.upgrade(alembic_config(blank_database_url), "head")
+        with engine.connect() as connection:
+            children, themes = connection.execute(
+                sa.select(_case.c.children, _case.c.themes).where(_case.c.id == publishing_id)
+            ).one()
+        assert (children, themes) == ([], [])
     finally:
         engine.dispose()

@@ -4,7 +4,10 @@ Follows draft-ietf-httpapi-idempotency-key-header. A client that sends
 `Idempotency-Key: <key>` (1-255 printable ASCII characters) on a POST gets, for that key:
 
 * first use: the request runs; its response (status, body, and the content-type,
-  location and etag headers) is stored. 5xx responses are not stored, so a retry runs again;
+  location and etag headers) is stored. A route that changes data stores it in the same
+  transaction as the change (see `records.complete_in_transaction`); for the rest, the
+  middleware stores it once the response is sent. 5xx responses are not stored, so a
+  retry runs again;
 * a retry with the same method, path and body: the stored response, byte for byte, with
   `Idempotent-Replayed: true`;
 * the same key with a different method, path or body: 422 `IdempotencyKeyReused`;
@@ -13,9 +16,8 @@ Follows draft-ietf-httpapi-idempotency-key-header. A client that sends
 Keys are scoped to the caller (SHA-256 of the `Authorization` header), so a guessed key
 never returns another client's response. Requests without `Authorization` are not recorded
 (they fail authentication anyway). Records expire after `RECORD_TTL` (24 h): after that the
-key may be reused for a new request. An in-flight record older than `IN_FLIGHT_TIMEOUT` is
-treated as abandoned (its process died) and the key may be retried.
-`purge_expired_records` deletes expired rows (`review-engine db purge-idempotency`).
+key may be reused for a new request. A claim older than `IN_FLIGHT_TIMEOUT` whose request
+never finished is treated as abandoned (its process died) and the key may be retried.
 """
 
 import contextlib
@@ -23,23 +25,12 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import anyio
-from sqlalchemy import (
-    JSON,
-    CheckConstraint,
-    Delete,
-    Engine,
-    LargeBinary,
-    Text,
-    UniqueConstraint,
-    or_,
-)
-from sqlalchemy import delete as sa_delete
-from sqlalchemy import update as sa_update
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -52,38 +43,26 @@ from review_engine.errors import (
     IdempotencyKeyReused,
     Problem,
 )
+from review_engine.idempotency.records import (
+    STORED_HEADERS,
+    Claim,
+    IdempotencyRecord,
+    StoredResponse,
+    complete_in_transaction,
+    delete_stale,
+    is_stale,
+    release,
+    scope_of,
+    unseal,
+)
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
-RECORD_TTL = timedelta(hours=24)
-IN_FLIGHT_TIMEOUT = timedelta(minutes=5)
+CLAIM_STATE = "idempotency_claim"  # where the route finds the claim: `request.state`
 
 _VALID_KEY = re.compile(rf"[\x20-\x7e]{{1,{MAX_KEY_LENGTH}}}")
-# Only headers that describe the stored body; never Set-Cookie or per-response headers.
-_STORED_HEADERS = frozenset({b"content-type", b"location", b"etag"})
-
-
-class IdempotencyRecord(SQLModel, table=True):
-    """One (caller, key) pair: the request it was first used for and, once done, the response."""
-
-    __tablename__ = "idempotency_record"
-    __table_args__ = (
-        UniqueConstraint("scope", "key"),
-        CheckConstraint("status IN ('in_flight', 'completed')", name="status"),
-    )
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    scope: str = Field(max_length=64)  # SHA-256 hex of the Authorization header value
-    key: str = Field(max_length=MAX_KEY_LENGTH)
-    method: str = Field(max_length=16)
-    path: str = Field(sa_type=Text)
-    body_hash: str = Field(max_length=64)
-    status: str = Field(default="in_flight", max_length=16)
-    response_status: int | None = None
-    response_headers: list[list[str]] | None = Field(default=None, sa_type=JSON)
-    response_body: bytes | None = Field(default=None, sa_type=LargeBinary)
-    created_at: datetime = Field(default_factory=utcnow, index=True)
+_STORED_HEADERS = frozenset(name.encode() for name in STORED_HEADERS)
 
 
 @dataclass(frozen=True)
@@ -93,13 +72,6 @@ class _Request:
     method: str
     path: str
     body_hash: str
-
-
-@dataclass(frozen=True)
-class _Replay:
-    status: int
-    headers: list[list[str]]
-    body: bytes
 
 
 class IdempotencyMiddleware:
@@ -132,7 +104,7 @@ class IdempotencyMiddleware:
             return
         query = scope.get("query_string", b"").decode("latin-1")
         request = _Request(
-            scope=hashlib.sha256(authorization.encode("latin-1")).hexdigest(),
+            scope=scope_of(authorization),
             key=key,
             method=scope["method"],
             path=scope["path"] + (f"?{query}" if query else ""),
@@ -142,16 +114,17 @@ class IdempotencyMiddleware:
         outcome = await run_in_threadpool(_claim, engine, request, authorization, utcnow())
         if isinstance(outcome, Problem):
             await _send_problem(outcome, scope, receive, send)
-        elif isinstance(outcome, _Replay):
+        elif isinstance(outcome, StoredResponse):
             await _send_replay(outcome, send)
         elif outcome is None:  # the key behind a stored response is revoked: let auth refuse it
             await self.app(scope, _replaying(body, receive), send)
         else:
-            await self._run(outcome, body, engine, scope, receive, send)
+            claim = Claim(record_id=outcome, authorization=authorization)
+            await self._run(claim, body, engine, scope, receive, send)
 
     async def _run(
         self,
-        record_id: uuid.UUID,
+        claim: Claim,
         body: bytes,
         engine: Engine,
         scope: Scope,
@@ -175,6 +148,7 @@ class IdempotencyMiddleware:
                 chunks.append(message.get("body", b""))
             await send(message)
 
+        scope.setdefault("state", {})[CLAIM_STATE] = claim
         try:
             await self.app(scope, _replaying(body, receive), capture_send)
         except BaseException:
@@ -182,14 +156,18 @@ class IdempotencyMiddleware:
             # If that fails too (database gone), the original error matters more; the row
             # is then treated as abandoned after IN_FLIGHT_TIMEOUT.
             with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
-                await run_in_threadpool(_release, engine, record_id)
+                await run_in_threadpool(_release, engine, claim)
             raise
+        if claim.recorded:  # stored by the route, in the transaction that made its change
+            return
         with anyio.CancelScope(shield=True):
             if status is None or status >= 500:
-                await run_in_threadpool(_release, engine, record_id)
+                await run_in_threadpool(_release, engine, claim)
             else:
-                replay = _Replay(status=status, headers=stored_headers, body=b"".join(chunks))
-                await run_in_threadpool(_complete, engine, record_id, replay)
+                answer = StoredResponse(
+                    status=status, headers=stored_headers, body=b"".join(chunks)
+                )
+                await run_in_threadpool(_complete, engine, claim, answer)
 
 
 def _parse_key(values: list[str]) -> str | None:
@@ -230,7 +208,7 @@ async def _send_problem(problem: Problem, scope: Scope, receive: Receive, send: 
     await problem.to_response(scope["path"])(scope, receive, send)
 
 
-async def _send_replay(replay: _Replay, send: Send) -> None:
+async def _send_replay(replay: StoredResponse, send: Send) -> None:
     headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in replay.headers]
     headers.append((b"content-length", str(len(replay.body)).encode()))
     headers.append((REPLAYED_HEADER.lower().encode(), b"true"))
@@ -240,7 +218,7 @@ async def _send_replay(replay: _Replay, send: Send) -> None:
 
 def _claim(
     engine: Engine, request: _Request, authorization: str, now: datetime
-) -> uuid.UUID | _Replay | Problem | None:
+) -> uuid.UUID | StoredResponse | Problem | None:
     """Claim the key for this request (returns the new row's id), or say why not.
 
     None means "run the request unrecorded": its response is stored, but the API key has
@@ -269,9 +247,9 @@ def _claim(
                     session.rollback()
                     continue
                 return record.id
-            if _is_stale(record, now):
+            if is_stale(record, now):
                 # The condition is re-checked in the DELETE, so two racers cannot both win.
-                session.exec(_delete_stale(now).where(col(IdempotencyRecord.id) == record.id))
+                session.exec(delete_stale(now).where(col(IdempotencyRecord.id) == record.id))
                 session.commit()
                 continue
             if (record.method, record.path, record.body_hash) != (
@@ -287,10 +265,11 @@ def _claim(
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or authenticate(session=session, raw_key=token) is None:
                 return None
-            return _Replay(
-                status=record.response_status,
-                headers=record.response_headers or [],
-                body=record.response_body or b"",
+            body = unseal(record, authorization)
+            if body is None:  # cannot happen for the same caller; run it rather than guess
+                return None
+            return StoredResponse(
+                status=record.response_status, headers=record.response_headers or [], body=body
             )
     return _in_flight()
 
@@ -302,49 +281,12 @@ def _in_flight() -> IdempotencyKeyInFlight:
     )
 
 
-def _is_stale(record: IdempotencyRecord, now: datetime) -> bool:
-    if record.status == "in_flight":
-        return now - record.created_at >= IN_FLIGHT_TIMEOUT
-    return now - record.created_at >= RECORD_TTL
-
-
-def _delete_stale(now: datetime) -> Delete:
-    return sa_delete(IdempotencyRecord).where(
-        or_(
-            col(IdempotencyRecord.created_at) <= now - RECORD_TTL,
-            (col(IdempotencyRecord.status) == "in_flight")
-            & (col(IdempotencyRecord.created_at) <= now - IN_FLIGHT_TIMEOUT),
-        )
-    )
-
-
-def _complete(engine: Engine, record_id: uuid.UUID, replay: _Replay) -> None:
+def _complete(engine: Engine, claim: Claim, answer: StoredResponse) -> None:
     with Session(engine) as session:
-        session.exec(
-            sa_update(IdempotencyRecord)
-            .where(col(IdempotencyRecord.id) == record_id)
-            .values(
-                status="completed",
-                response_status=replay.status,
-                response_headers=replay.headers,
-                response_body=replay.body,
-            )
-        )
+        complete_in_transaction(session=session, claim=claim, response=answer)
         session.commit()
 
 
-def _release(engine: Engine, record_id: uuid.UUID) -> None:
+def _release(engine: Engine, claim: Claim) -> None:
     with Session(engine) as session:
-        session.exec(
-            sa_delete(IdempotencyRecord).where(
-                col(IdempotencyRecord.id) == record_id, col(IdempotencyRecord.status) == "in_flight"
-            )
-        )
-        session.commit()
-
-
-def purge_expired_records(*, session: Session, now: datetime | None = None) -> int:
-    """Delete expired and abandoned records; returns how many were deleted."""
-    result = session.exec(_delete_stale(now or utcnow()))
-    session.commit()
-    return result.rowcount
+        release(session=session, claim=claim)

@@ -1,0 +1,47 @@
+"""Dates as the API accepts them: `YYYY-MM-DD` only, within the calendar's years.
+
+Part of the pure core. Pydantic would otherwise read `0` as 1 January 1970 and
+`2026-06-01T00:00:00` as a date; an API that records statutory dates takes neither. And a
+date outside the years the bank holiday calendar covers cannot be counted from, so it is
+refused where it is given, naming the field, rather than failing later.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator
+
+from review_engine.calendar import default_calendar
+
+__all__ = ["CalendarDate", "IsoDate", "check_calendar_date"]
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_only(value: Any) -> Any:
+    if isinstance(value, date):  # from Python callers; JSON and query strings are text
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+def check_calendar_date(day: date) -> date:
+    """`day`, if the bank holiday calendar covers its year; otherwise a ValueError."""
+    calendar = default_calendar()  # extra closure days never change the years covered
+    if not calendar.covers(day):
+        raise ValueError(
+            f"must be in the years {calendar.first_year}-{calendar.last_year} that the "
+            "bank holiday calendar covers"
+        )
+    return day
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+"""A date given as `YYYY-MM-DD` and nothing else."""
+
+CalendarDate = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(check_calendar_date)]
+"""An `IsoDate` in a year the working-day calendar can count in."""
