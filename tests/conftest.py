@@ -257,6 +257,18 @@ def partnership(
     return create
 
 
+# --- figures tests report (benchmarks print; tests only note what they measured) ------------
+
+_FIGURES = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture
+def note_figures(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """`note_figures(line)`: shown in the run's summary, e.g. the fuzzer's counts."""
+    figures = request.config.stash.setdefault(_FIGURES, [])
+    return figures.append
+
+
 # --- CI: a skipped test is a failed test ---------------------------------------------------
 
 
@@ -269,6 +281,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    figures = config.stash.get(_FIGURES, [])
+    if figures:
+        terminalreporter.write_sep("=", "figures")
+        for line in figures:
+            terminalreporter.write_line(line)
     skipped = terminalreporter.stats.get("skipped", [])
     if in_ci() and skipped:
         terminalreporter.write_sep(

@@ -1,5 +1,6 @@
 """Migrations match the models, run both ways, and the database settings hold."""
 
+import re
 import subprocess
 import sys
 import threading
@@ -10,7 +11,7 @@ from datetime import UTC
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import CheckConstraint, inspect
 from sqlmodel import Session, SQLModel, func, select
 
 import review_engine.models  # noqa: F401  -- every table on the metadata
@@ -151,5 +152,36 @@ def test_datetimes_are_aware_utc(database_url: str) -> None:
             stored = session.exec(select(Partnership)).one()
             assert stored.created_at.utcoffset() is not None
             assert stored.created_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+    finally:
+        engine.dispose()
+
+
+def _listed_values(sql: str) -> set[str]:
+    return set(re.findall(r"'([^']*)'", sql))
+
+
+def test_check_constraints_in_the_database_match_the_code(database_url: str) -> None:
+    """Autogenerate does not compare CHECK constraints, so a new state (role, status...)
+    added to the code without a migration would be refused by the database on its first
+    write. Every CHECK of the models is compared with the migrated database's, by name."""
+    engine = create_db_engine(database_url)
+    try:
+        inspector = inspect(engine)
+        compared = 0
+        for table in SQLModel.metadata.tables.values():
+            in_code = {
+                str(constraint.name): _listed_values(str(constraint.sqltext))
+                for constraint in table.constraints
+                if isinstance(constraint, CheckConstraint)
+            }
+            in_database = {
+                str(check["name"]): _listed_values(str(check["sqltext"]))
+                for check in inspector.get_check_constraints(table.name)
+            }
+            for name, values in in_code.items():
+                full_name = name if name.startswith("ck_") else f"ck_{table.name}_{name}"
+                assert in_database.get(full_name) == values, f"{table.name}.{full_name}"
+                compared += 1
+        assert compared >= 5  # state, incident_type, role, clock start, idempotency status
     finally:
         engine.dispose()

@@ -14,12 +14,12 @@ from review_engine.cases.event_routes import router as case_events_router
 from review_engine.cases.router import router as cases_router
 from review_engine.db import create_db_engine, database_at_head
 from review_engine.errors import (
-    ProblemModel,
     ServiceUnavailable,
     install_problem_handlers,
     problem_responses,
 )
-from review_engine.idempotency import IDEMPOTENCY_HEADER, MAX_KEY_LENGTH, IdempotencyMiddleware
+from review_engine.idempotency import IdempotencyMiddleware
+from review_engine.openapi import complete
 from review_engine.partnerships.router import router as partnerships_router
 from review_engine.request_checks import NoStoreMiddleware, check_request
 from review_engine.settings import Settings, get_settings
@@ -29,39 +29,12 @@ API_VERSION = "0.1.0"
 
 
 class ReviewEngineAPI(FastAPI):
-    """FastAPI, plus the shared `Problem` schema that `problem_responses` refers to."""
+    """FastAPI, with its OpenAPI document completed as a contract (`review_engine.openapi`)."""
 
     def openapi(self) -> dict[str, Any]:
         if self.openapi_schema is None:
-            schema = super().openapi()
-            problem = ProblemModel.model_json_schema(ref_template="#/components/schemas/{model}")
-            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-            schemas.update(problem.pop("$defs", {}))
-            schemas["Problem"] = problem
-            _document_idempotency(schema)
-            self.openapi_schema = schema
+            self.openapi_schema = complete(super().openapi())
         return self.openapi_schema
-
-
-def _document_idempotency(schema: dict[str, Any]) -> None:
-    # The middleware serves every POST, so document its header and answers on every POST.
-    parameter = {
-        "name": IDEMPOTENCY_HEADER,
-        "in": "header",
-        "required": False,
-        "description": (
-            "Makes the POST safe to retry: a retry with the same key and body within 24 hours "
-            "returns the first response (with `Idempotent-Replayed: true`)."
-        ),
-        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
-    }
-    for path in schema.get("paths", {}).values():
-        operation = path.get("post")
-        if operation is None:
-            continue
-        operation.setdefault("parameters", []).append(parameter)
-        for status, response in problem_responses(400, 409, 422).items():
-            operation.setdefault("responses", {}).setdefault(str(status), response)
 
 
 def operation_id(route: APIRoute) -> str:

@@ -12,7 +12,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 from review_engine.calendar import default_calendar
 
@@ -40,8 +40,33 @@ def check_calendar_date(day: date) -> date:
     return day
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+def _year_pattern(first: int, last: int) -> str:
+    """A regular expression matching the years first..last, a decade at a time."""
+    alternatives = []
+    for decade in range(first // 10, last // 10 + 1):
+        low, high = max(first, decade * 10) % 10, min(last, decade * 10 + 9) % 10
+        alternatives.append(f"{decade}[{low}-{high}]" if low != high else f"{decade}{low}")
+    return "(" + "|".join(alternatives) + ")"
+
+
+def _calendar_date_schema() -> dict[str, Any]:
+    calendar = default_calendar()
+    years = _year_pattern(calendar.first_year, calendar.last_year)
+    return {"type": "string", "format": "date", "pattern": f"^{years}-[0-9]{{2}}-[0-9]{{2}}$"}
+
+
+IsoDate = Annotated[
+    date,
+    BeforeValidator(_iso_date_only),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}),
+]
 """A date given as `YYYY-MM-DD` and nothing else."""
 
-CalendarDate = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(check_calendar_date)]
-"""An `IsoDate` in a year the working-day calendar can count in."""
+CalendarDate = Annotated[
+    date,
+    BeforeValidator(_iso_date_only),
+    AfterValidator(check_calendar_date),
+    WithJsonSchema(_calendar_date_schema()),
+]
+"""An `IsoDate` in a year the working-day calendar can count in (the OpenAPI document
+says which years)."""

@@ -8,7 +8,7 @@ constraints let Alembic's SQLite batch mode drop and recreate them later.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -45,6 +45,12 @@ IMMEDIATE takes the write lock up front, so two writers queue on `busy_timeout` 
 failing with "database is locked" when it upgrades a read lock. Read-only inspection (tests,
 reports) may pass `engine.execution_options(sqlite_begin="DEFERRED")` to avoid blocking writers.
 """
+
+
+def one_of(column: str, values: Iterable[str]) -> str:
+    """The SQL of a CHECK that `column` holds one of `values` (from the code's one list)."""
+    listed = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({listed})"
 
 
 def utcnow() -> datetime:

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, CheckConstraint
 from sqlmodel import Field, SQLModel
 
-from review_engine.db import utcnow
+from review_engine.db import one_of, utcnow
 
 
 class Role(StrEnum):
@@ -31,9 +31,7 @@ class ApiKey(SQLModel, table=True):
     """A stored API key. Only a SHA-256 of the secret is kept; the key is shown once."""
 
     __tablename__ = "api_key"
-    __table_args__ = (
-        CheckConstraint("role IN ('viewer', 'member', 'manager', 'admin')", name="role"),
-    )
+    __table_args__ = (CheckConstraint(one_of("role", [role.value for role in Role]), name="role"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     key_id: str = Field(max_length=32, unique=True)

@@ -14,6 +14,8 @@ from datetime import date
 from review_engine.errors import FieldError, PreconditionFailed, PreconditionRequired
 
 _CASE_TAG = re.compile(r'^"v(\d{1,9})-\d{8}"$')
+# RFC 9110 §8.8.3 and §13.1.1: `*`, or a list of entity tags (ours are never weak).
+IF_MATCH_PATTERN = r'^(\*|(W/)?"[\x21\x23-\x7e]*"( *, *(W/)?"[\x21\x23-\x7e]*")*)$'
 
 
 def case_etag(version: int, as_of: date) -> str:

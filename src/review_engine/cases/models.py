@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import JSON, CheckConstraint, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from review_engine.db import utcnow
+from review_engine.db import one_of, utcnow
+from review_engine.timeline import IncidentType
 from review_engine.workflow import STATES
-
-_STATE_VALUES = ", ".join(f"'{state}'" for state in STATES)
 
 _case_version = Column("version", Integer, nullable=False)
 
@@ -27,10 +26,8 @@ class Case(SQLModel, table=True):
     __tablename__ = "review_case"  # "case" is a reserved word in SQL
     __table_args__ = (
         UniqueConstraint("partnership_id", "reference", name="uq_review_case_reference"),
-        CheckConstraint(f"state IN ({_STATE_VALUES})", name="state"),
-        CheckConstraint(
-            "incident_type IN ('death', 'serious_harm', 'other')", name="incident_type"
-        ),
+        CheckConstraint(one_of("state", STATES), name="state"),
+        CheckConstraint(one_of("incident_type", get_args(IncidentType)), name="incident_type"),
         Index("ix_review_case_listing", "created_at", "id"),
     )
     __mapper_args__ = {"version_id_col": _case_version}

@@ -31,7 +31,7 @@ from sqlalchemy import update as sa_update
 from sqlmodel import Field, Session, SQLModel, col
 from starlette.responses import Response
 
-from review_engine.db import utcnow
+from review_engine.db import one_of, utcnow
 from review_engine.errors import IdempotencyKeyInFlight
 
 __all__ = [
@@ -54,6 +54,7 @@ RECORD_TTL = timedelta(hours=24)
 # for its write lock), so a minute is ample and keeps a crashed request's key blocked briefly.
 IN_FLIGHT_TIMEOUT = timedelta(seconds=60)
 _SEAL_INFO = b"review-engine idempotency record v1"
+RECORD_STATUSES = ("in_flight", "completed")
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -62,7 +63,7 @@ class IdempotencyRecord(SQLModel, table=True):
     __tablename__ = "idempotency_record"
     __table_args__ = (
         UniqueConstraint("scope", "key"),
-        CheckConstraint("status IN ('in_flight', 'completed')", name="status"),
+        CheckConstraint(one_of("status", RECORD_STATUSES), name="status"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

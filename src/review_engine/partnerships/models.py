@@ -2,11 +2,12 @@
 
 import uuid
 from datetime import datetime
+from typing import get_args
 
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
-from review_engine.db import utcnow
+from review_engine.db import one_of, utcnow
 from review_engine.timeline import RapidReviewClockStart
 
 __all__ = ["CODE_PATTERN", "Partnership", "RapidReviewClockStart"]
@@ -21,7 +22,8 @@ class Partnership(SQLModel, table=True):
     __tablename__ = "partnership"
     __table_args__ = (
         CheckConstraint(
-            "rapid_review_clock_start IN ('notified', 'aware')", name="rapid_review_clock_start"
+            one_of("rapid_review_clock_start", get_args(RapidReviewClockStart)),
+            name="rapid_review_clock_start",
         ),
     )
 

@@ -1,0 +1,165 @@
+"""The OpenAPI document as a contract: what FastAPI generates from the routes, completed
+with what the routes cannot declare themselves, so that a client generated from it never
+meets an undocumented status, header or media type.
+
+Added to every operation, from the rules the app applies everywhere:
+
+- 415 and 413 (a body not sent as JSON, or too large) where there is a body, 400 (invalid
+  JSON, a malformed `Idempotency-Key`) on every POST and PATCH; 422 (unknown query
+  parameters) and 503 (database busy or unreachable) wherever a key is needed;
+- `Idempotency-Key` on every POST, its 409 (still in flight, with `Retry-After`) and the
+  `Idempotent-Replayed` header on its answers;
+- `If-Match` as required where a change needs it (the server answers 428 without it);
+- the headers each answer carries: `ETag` on a case, `Location` on a 201, `Dry-Run` on an
+  event's answer, `Retry-After` on 409 and 503, `WWW-Authenticate` on 401, the current
+  `ETag` on 412, and `Cache-Control` on every authenticated answer;
+- links from every answer that is a case to the operations on that case, carrying its id
+  and its ETag as `If-Match`, so clients (and the fuzzer) can chain a read into a change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from review_engine.cases.etags import IF_MATCH_PATTERN
+from review_engine.errors import ProblemModel, problem_responses
+from review_engine.idempotency import IDEMPOTENCY_HEADER, MAX_KEY_LENGTH, REPLAYED_HEADER
+from review_engine.request_checks import CACHEABLE_PATHS
+
+__all__ = ["complete"]
+
+_CASE_SCHEMA = "#/components/schemas/CaseRead"
+_CASE_PATH = "/cases/{case_id}"
+_UNAUTHENTICATED = frozenset({"/healthz", "/readyz"})
+
+
+def _header(description: str, **schema: Any) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "string", **schema}}
+
+
+_HEADERS: dict[str, dict[str, Any]] = {
+    "ETag": _header("The case's entity tag: send it back as If-Match to change the case."),
+    "Location": _header("Where the new resource can be read.", format="uri-reference"),
+    "Retry-After": _header("Seconds to wait before retrying.", pattern="^[0-9]+$"),
+    "WWW-Authenticate": _header("The authentication scheme to use: Bearer."),
+    "Cache-Control": _header("Never stored by caches: the answer may hold case data."),
+    "Dry-Run": _header("`true` when nothing was written (`?dry_run=true`).", enum=["true"]),
+    REPLAYED_HEADER: _header(
+        "`true` when this is the stored answer to an earlier request with the same "
+        "Idempotency-Key.",
+        enum=["true"],
+    ),
+}
+
+_IDEMPOTENCY_PARAMETER = {
+    "name": IDEMPOTENCY_HEADER,
+    "in": "header",
+    "required": False,
+    "description": (
+        "Makes the POST safe to retry: a retry with the same key and body within 24 hours "
+        "returns the first response (with `Idempotent-Replayed: true`); a retry while the "
+        "first is still running is a 409. 1 to 255 printable ASCII characters."
+    ),
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_KEY_LENGTH,
+        "pattern": f"^[\\x20-\\x7e]{{1,{MAX_KEY_LENGTH}}}$",
+    },
+}
+
+
+def complete(schema: dict[str, Any]) -> dict[str, Any]:
+    """Completes FastAPI's document in place (see the module docstring); returns it."""
+    problem = ProblemModel.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(problem.pop("$defs", {}))
+    schemas["Problem"] = problem
+    case_operations = _case_operations(schema)
+    for path, methods in schema.get("paths", {}).items():
+        for method, operation in methods.items():
+            _complete_operation(path, method, operation, case_operations)
+    return schema
+
+
+def _complete_operation(
+    path: str, method: str, operation: dict[str, Any], case_operations: list[dict[str, Any]]
+) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    authenticated = path not in _UNAUTHENTICATED and path not in CACHEABLE_PATHS
+    has_body = "requestBody" in operation
+    extra: list[int] = []
+    if authenticated:
+        extra += [401, 422, 503]
+    if has_body:
+        extra += [400, 413, 415]
+    if method == "post":
+        extra += [400, 409]
+        operation.setdefault("parameters", []).append(dict(_IDEMPOTENCY_PARAMETER))
+    for status, response in problem_responses(*sorted(set(extra))).items():
+        responses.setdefault(str(status), response)
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "header" and parameter["name"].lower() == "if-match":
+            # Optional to the server only so that a missing header is a 428, not a 422.
+            parameter["required"] = True
+            parameter["schema"] = {"type": "string", "pattern": IF_MATCH_PATTERN}
+    for status, response in responses.items():
+        headers = response.setdefault("headers", {})
+        _response_headers(status, response, headers, method, path, authenticated)
+        if _is_case(response):
+            response["links"] = {target["operationId"]: _link(target) for target in case_operations}
+        if not headers:
+            del response["headers"]
+
+
+def _response_headers(
+    status: str,
+    response: dict[str, Any],
+    headers: dict[str, Any],
+    method: str,
+    path: str,
+    authenticated: bool,
+) -> None:
+    def add(name: str) -> None:
+        headers.setdefault(name, _HEADERS[name])
+
+    if _is_case(response) or (status == "304" and path == _CASE_PATH):
+        add("ETag")
+    if status == "201":
+        add("Location")
+    if status == "200" and "/events/" in path:
+        add("Dry-Run")
+    if status in ("409", "503"):
+        add("Retry-After")
+    if status == "401":
+        add("WWW-Authenticate")
+    if status == "412" and path.startswith(_CASE_PATH):
+        add("ETag")
+    if authenticated:
+        add("Cache-Control")
+    if method == "post" and not status.startswith("5"):
+        add(REPLAYED_HEADER)
+
+
+def _is_case(response: dict[str, Any]) -> bool:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return bool(schema.get("$ref") == _CASE_SCHEMA)
+
+
+def _case_operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every operation on one case: its path starts with /cases/{case_id}."""
+    found = []
+    for path, methods in schema.get("paths", {}).items():
+        if not path.startswith(_CASE_PATH):
+            continue
+        for operation in methods.values():
+            found.append(operation)
+    return found
+
+
+def _link(target: dict[str, Any]) -> dict[str, Any]:
+    parameters: dict[str, str] = {"path.case_id": "$response.body#/id"}
+    for parameter in target.get("parameters", []):
+        if parameter["in"] == "header" and parameter["name"].lower() == "if-match":
+            parameters[f"header.{parameter['name']}"] = "$response.header.ETag"
+    return {"operationId": target["operationId"], "parameters": parameters}
