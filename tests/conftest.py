@@ -31,6 +31,10 @@ from review_engine.settings import Settings
 
 pytest_plugins = ["pytester"]
 
+# Helper modules whose asserts should explain their failures as a test module's do (pytest
+# rewrites only test modules and conftest.py unless told).
+pytest.register_assert_rewrite("tests.matrix", "tests.workflow_helpers", "tests.workflow_table")
+
 POSTGRES_ENV = "REVIEW_ENGINE_TEST_POSTGRES_URL"
 Headers = dict[str, str]
 

@@ -1,5 +1,7 @@
 """`Idempotency-Key` on POST: replay, misuse, concurrency, 5xx, expiry."""
 
+import hashlib
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -13,6 +15,7 @@ from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select, update
 
+from review_engine.app import create_app
 from review_engine.auth.service import revoke_api_key
 from review_engine.db import utcnow
 from review_engine.idempotency import (
@@ -22,6 +25,7 @@ from review_engine.idempotency import (
     purge_expired_records,
 )
 from review_engine.partnerships.models import Partnership
+from review_engine.settings import Settings
 
 Headers = dict[str, str]
 BODY = {"code": "wessex", "name": "Wessex SCP"}
@@ -305,3 +309,34 @@ def test_every_post_documents_the_header(client: TestClient) -> None:
     for operation in posts:
         assert "Idempotency-Key" in [parameter["name"] for parameter in operation["parameters"]]
         assert {"400", "409", "422"} <= set(operation["responses"])
+
+
+def test_how_long_an_abandoned_key_is_held_is_a_setting(
+    settings: Settings, make_key: Callable[..., str], auth: Callable[[str], Headers]
+) -> None:
+    """REVIEW_ENGINE_IDEMPOTENCY_IN_FLIGHT_SECONDS: a claim whose process died holds its
+    key (409) for that long, then a retry runs the request."""
+    app = create_app(settings.model_copy(update={"idempotency_in_flight_seconds": 5}))
+    with TestClient(app) as client, Session(app.state.engine) as session:
+        headers = {**auth(make_key(role="admin")), "Idempotency-Key": "cut"}
+        session.add(
+            IdempotencyRecord(
+                scope=hashlib.sha256(headers["Authorization"].encode()).hexdigest(),
+                key="cut",
+                method="POST",
+                path="/partnerships",
+                body_hash=hashlib.sha256(json.dumps(BODY).encode()).hexdigest(),
+                created_at=utcnow() - timedelta(seconds=3),
+            )
+        )
+        session.commit()
+        body = json.dumps(BODY).encode()
+        json_headers = {**headers, "Content-Type": "application/json"}
+        held = client.post("/partnerships", content=body, headers=json_headers)
+        assert held.status_code == 409
+        assert held.json()["type"] == "/problems/idempotency-key-in-flight"
+        session.exec(update(IdempotencyRecord).values(created_at=utcnow() - timedelta(seconds=6)))
+        session.commit()
+        ran = client.post("/partnerships", content=body, headers=json_headers)
+        assert ran.status_code == 201
+        assert "Idempotent-Replayed" not in ran.headers

@@ -15,19 +15,11 @@ import pytest
 from fastapi import FastAPI
 
 from review_engine import workflow
-from tests.test_api_matrix import (
-    EVENT_PAYLOADS,
-    HOME,
-    LCSPR_TO_CLOSED,
-    Endpoint,
-    World,
-    endpoints,
-    sample_call,
-    send,
-    world,
-)
+from tests.matrix.core import Endpoint, endpoints, sample_call, send
+from tests.matrix.domains.cases import EVENT_PAYLOADS, LCSPR_TO_CLOSED, event_of
+from tests.matrix.world import HOME, World, world
 
-__all__ = ["world"]  # the fixture, shared with the API matrix
+__all__ = ["world"]  # the fixture, shared with the route matrices
 
 # A journey to a state where each event is allowed, as (event, payload, state after).
 _REFERRED: list[tuple[str, dict[str, Any], str]] = []
@@ -109,7 +101,8 @@ def test_null_in_any_field_is_refused_or_harmless_and_everything_still_reads(
 ) -> None:
     problems = []
     for endpoint, name, nullable in _write_fields(app):
-        journey = _journey_to_allow(endpoint.event) if endpoint.event else _REFERRED
+        event = event_of(endpoint)
+        journey = _journey_to_allow(event) if event else _REFERRED
         case = world.drive(journey) if journey else world.new_case()
         call = sample_call(endpoint, case_id=case["id"], if_match=case["_etag"])
         body = {**(call.body or {}), name: None}

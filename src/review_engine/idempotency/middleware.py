@@ -25,7 +25,7 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import anyio
 from sqlalchemy import Engine
@@ -111,7 +111,10 @@ class IdempotencyMiddleware:
             body_hash=hashlib.sha256(body).hexdigest(),
         )
         engine: Engine = scope["app"].state.engine
-        outcome = await run_in_threadpool(_claim, engine, request, authorization, utcnow())
+        in_flight = timedelta(seconds=scope["app"].state.settings.idempotency_in_flight_seconds)
+        outcome = await run_in_threadpool(
+            _claim, engine, request, authorization, utcnow(), in_flight
+        )
         if isinstance(outcome, Problem):
             await _send_problem(outcome, scope, receive, send)
         elif isinstance(outcome, StoredResponse):
@@ -217,7 +220,11 @@ async def _send_replay(replay: StoredResponse, send: Send) -> None:
 
 
 def _claim(
-    engine: Engine, request: _Request, authorization: str, now: datetime
+    engine: Engine,
+    request: _Request,
+    authorization: str,
+    now: datetime,
+    in_flight_timeout: timedelta,
 ) -> uuid.UUID | StoredResponse | Problem | None:
     """Claim the key for this request (returns the new row's id), or say why not.
 
@@ -247,9 +254,10 @@ def _claim(
                     session.rollback()
                     continue
                 return record.id
-            if is_stale(record, now):
+            if is_stale(record, now, in_flight_timeout):
                 # The condition is re-checked in the DELETE, so two racers cannot both win.
-                session.exec(delete_stale(now).where(col(IdempotencyRecord.id) == record.id))
+                stale = delete_stale(now, in_flight_timeout)
+                session.exec(stale.where(col(IdempotencyRecord.id) == record.id))
                 session.commit()
                 continue
             if (record.method, record.path, record.body_hash) != (

@@ -51,7 +51,8 @@ STORED_HEADERS = frozenset({"content-type", "location", "etag"})
 RECORD_TTL = timedelta(hours=24)
 # A claim older than this whose request never finished belongs to a process that died;
 # the key may then be retried. Requests finish within seconds (SQLite waits at most 15 s
-# for its write lock), so a minute is ample and keeps a crashed request's key blocked briefly.
+# for its write lock), so a minute is ample and keeps a crashed request's key blocked
+# briefly. `REVIEW_ENGINE_IDEMPOTENCY_IN_FLIGHT_SECONDS` changes it.
 IN_FLIGHT_TIMEOUT = timedelta(seconds=60)
 _SEAL_INFO = b"review-engine idempotency record v1"
 RECORD_STATUSES = ("in_flight", "completed")
@@ -179,18 +180,20 @@ def release(*, session: Session, claim: Claim) -> None:
     session.commit()
 
 
-def is_stale(record: IdempotencyRecord, now: datetime) -> bool:
+def is_stale(
+    record: IdempotencyRecord, now: datetime, in_flight_timeout: timedelta = IN_FLIGHT_TIMEOUT
+) -> bool:
     if record.status == "in_flight":
-        return now - record.created_at >= IN_FLIGHT_TIMEOUT
+        return now - record.created_at >= in_flight_timeout
     return now - record.created_at >= RECORD_TTL
 
 
-def delete_stale(now: datetime) -> Delete:
+def delete_stale(now: datetime, in_flight_timeout: timedelta = IN_FLIGHT_TIMEOUT) -> Delete:
     return sa_delete(IdempotencyRecord).where(
         or_(
             col(IdempotencyRecord.created_at) <= now - RECORD_TTL,
             (col(IdempotencyRecord.status) == "in_flight")
-            & (col(IdempotencyRecord.created_at) <= now - IN_FLIGHT_TIMEOUT),
+            & (col(IdempotencyRecord.created_at) <= now - in_flight_timeout),
         )
     )
 
