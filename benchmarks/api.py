@@ -14,22 +14,19 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import uvicorn
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
+from support import database  # benchmarks/support.py, beside this script
 
 from review_engine.app import create_app
 from review_engine.auth.models import Role
@@ -43,24 +40,6 @@ EVENTS = [
     ("submit_rapid_review", {"submitted_on": "2026-06-19", "recommendation": "lcspr"}),
     ("record_panel_response", {"received_on": "2026-07-01", "outcome": "agreed"}),
 ]
-
-
-@contextmanager
-def database(postgres: str | None) -> Iterator[str]:
-    if postgres is None:
-        with tempfile.TemporaryDirectory() as directory:
-            yield f"sqlite:///{Path(directory) / 'bench.db'}"
-        return
-    server = make_url(postgres)
-    name = f"review_engine_bench_{uuid.uuid4().hex[:8]}"
-    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 @contextmanager

@@ -30,37 +30,16 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import psycopg
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from support import database  # benchmarks/support.py, beside this script
 
-from review_engine.db import create_db_engine, normalise_database_url
+from review_engine.db import create_db_engine
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@contextmanager
-def database(postgres: str | None) -> Iterator[str]:
-    if postgres is None:
-        with tempfile.TemporaryDirectory() as directory:
-            yield f"sqlite:///{Path(directory) / 'crash.db'}"
-        return
-    server = make_url(normalise_database_url(postgres))
-    name = f"review_engine_crash_{uuid.uuid4().hex[:8]}"
-    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def free_port() -> int:

@@ -12,11 +12,14 @@ import itertools
 import os
 import secrets
 import shutil
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
@@ -27,6 +30,8 @@ from review_engine.app import create_app
 from review_engine.auth.models import Role
 from review_engine.auth.service import create_api_key
 from review_engine.db import create_db_engine, upgrade_database
+from review_engine.deadline_context import clock_context
+from review_engine.demo import load_demo
 from review_engine.settings import Settings
 
 pytest_plugins = ["pytester"]
@@ -259,6 +264,39 @@ def partnership(
         return created
 
     return create
+
+
+@pytest.fixture
+def wessex_admin(
+    client: TestClient, make_key: Callable[..., str], auth: Callable[[str], Headers]
+) -> Headers:
+    """An admin's headers, with the partnership `wessex` registered."""
+    headers = auth(make_key(role="admin"))
+    response = client.post("/partnerships", json={"code": "wessex", "name": "W"}, headers=headers)
+    assert response.status_code == 201, response.text
+    return headers
+
+
+# --- a live server over the demo data ----------------------------------------------------
+
+
+@pytest.fixture
+def demo_url(app: FastAPI, settings: Settings) -> Iterator[str]:
+    """The app served by uvicorn on a free loopback port, over the fictional demo data."""
+    engine = create_db_engine(settings.database_url)
+    with Session(engine) as db_session:
+        load_demo(session=db_session, context=clock_context(settings))
+    engine.dispose()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    server.should_exit = True
+    thread.join(timeout=10)
 
 
 # --- figures tests report (benchmarks print; tests only note what they measured) ------------

@@ -24,13 +24,8 @@ SUBMIT = {"submitted_on": "2026-06-19", "recommendation": "lcspr"}  # due Wed 24
 
 
 @pytest.fixture
-def admin(
-    client: TestClient, make_key: Callable[..., str], auth: Callable[[str], Headers]
-) -> Headers:
-    headers = auth(make_key(role="admin"))
-    response = client.post("/partnerships", json={"code": "wessex", "name": "W"}, headers=headers)
-    assert response.status_code == 201, response.text
-    return headers
+def admin(wessex_admin: Headers) -> Headers:
+    return wessex_admin
 
 
 def deadlines(client: TestClient, admin: Headers, case: Case, as_of: str) -> dict[str, Any]:

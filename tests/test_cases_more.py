@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,13 +13,8 @@ Headers = dict[str, str]
 
 
 @pytest.fixture
-def admin(
-    client: TestClient, make_key: Callable[..., str], auth: Callable[[str], Headers]
-) -> Headers:
-    headers = auth(make_key(role="admin"))
-    response = client.post("/partnerships", json={"code": "wessex", "name": "W"}, headers=headers)
-    assert response.status_code == 201, response.text
-    return headers
+def admin(wessex_admin: Headers) -> Headers:
+    return wessex_admin
 
 
 def test_an_event_replayed_with_its_idempotency_key_happens_once(

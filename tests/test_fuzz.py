@@ -13,48 +13,17 @@ import json
 import os
 import subprocess
 import sys
-import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
-import uvicorn
-from fastapi import FastAPI
-from sqlmodel import Session
-
-from review_engine.db import create_db_engine
-from review_engine.deadline_context import clock_context
-from review_engine.demo import load_demo
-from review_engine.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = os.environ.get("FUZZ_SEED", "20261128")
 MAX_EXAMPLES = os.environ.get("FUZZ_MAX_EXAMPLES", "25")
 
 
-@pytest.fixture
-def live_url(app: FastAPI, settings: Settings) -> Iterator[str]:
-    """The app served by uvicorn on a free loopback port, over the demo data."""
-    engine = create_db_engine(settings.database_url)
-    with Session(engine) as session:
-        load_demo(session=session, context=clock_context(settings))
-    engine.dispose()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
 def test_the_fuzzer_finds_no_failure(
-    live_url: str,
+    demo_url: str,
     make_key: Callable[..., str],
     tmp_path: Path,
     database_url: str,
@@ -73,7 +42,7 @@ def test_the_fuzzer_finds_no_failure(
         "--config-file",
         str(ROOT / "schemathesis.toml"),
         "run",
-        f"{live_url}/openapi.json",
+        f"{demo_url}/openapi.json",
         "--checks",
         "all",
         "--max-examples",
