@@ -15,20 +15,16 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from review_engine.clocks import CLOCKS, compute_deadlines
+from review_engine.clocks import WAIVABLE_CLOCKS, compute_deadlines
 from review_engine.timeline import (
     DATED_FIELDS,
     ITEMISED_FIELDS,
     TIMELESS_FIELDS,
     CaseTimeline,
-    IncidentFacts,
     Waiver,
 )
 from review_engine.workflow import FINAL_STATES, IllegalEvent, InvalidEventData, fire
-
-AWARE_ON = date(2026, 1, 5)
-INCIDENT = IncidentFacts(incident_type="death", looked_after=True)
-WAIVABLE = [rule.name for rule in CLOCKS if rule.kind == "deadline"]
+from tests.workflow_helpers import AWARE_ON, INCIDENT
 
 
 def test_every_timeline_field_is_either_dated_itemised_or_timeless() -> None:
@@ -191,7 +187,7 @@ def test_deadlines_as_of_a_day_are_those_of_the_case_as_it_stood_that_day(
     waivers = {
         clock: Waiver(reason="relaxation", waived_on=AWARE_ON + timedelta(days=offset))
         for clock, offset in data.draw(
-            st.dictionaries(st.sampled_from(WAIVABLE), st.integers(0, 300), max_size=2),
+            st.dictionaries(st.sampled_from(WAIVABLE_CLOCKS), st.integers(0, 300), max_size=2),
             label="waivers",
         ).items()
     }

@@ -26,14 +26,13 @@ def _tags(header: str) -> list[str]:
     return [tag.strip() for tag in header.split(",") if tag.strip()]
 
 
-def parse_if_match(header: str | None, *, required: bool = True) -> set[int] | None:
+def parse_if_match(header: str | None) -> set[int] | None:
     """The case versions an `If-Match` header accepts; None means any (`*`).
 
-    Missing (when required) is 428; a header naming no case version can never match: 412.
+    Missing is 428 (every change needs it, a dry run too); a header naming no case version
+    can never match: 412.
     """
     if header is None or not header.strip():
-        if not required:
-            return None
         raise PreconditionRequired(
             "Send If-Match with the ETag from your last read of the case, so that two "
             "people cannot overwrite each other's changes.",
