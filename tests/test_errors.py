@@ -164,3 +164,16 @@ def test_a_busy_database_is_a_retryable_503_not_a_500() -> None:
     assert response.headers["Retry-After"] == "1"
     assert "UPDATE" not in response.text
     assert "Child A" not in response.text
+
+
+def test_a_field_that_may_be_left_out_is_named_once_with_what_is_wrong(
+    client: TestClient, wessex_admin: Headers
+) -> None:
+    """A blank name in a partnership change is one error naming `body.name`, saying what
+    is wrong, not one per union member pydantic tried (`body.name.function-after[...]`,
+    `body.name.none: Input should be None`)."""
+    response = client.patch("/partnerships/wessex", json={"name": "   "}, headers=wessex_admin)
+    body = assert_problem(response, 422, "/problems/unprocessable-content")
+    assert body["errors"] == [
+        {"field": "body.name", "message": "String should have at least 1 character"}
+    ]

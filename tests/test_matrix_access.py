@@ -36,6 +36,7 @@ from tests.matrix.core import (
     changed_tables,
     documented_paths,
     endpoints,
+    objects_for,
     offline_app,
     path_values,
     problem_issues,
@@ -118,12 +119,13 @@ def test_only_the_allow_list_answers_without_valid_credentials(
     Bearer challenge, writing nothing; so the routes that answer without valid credentials
     are exactly PUBLIC_PATHS."""
     case = world.new_case()
+    objects = objects_for(world, case)
     before = snapshot(session)
     mismatches, answered = [], set()
     for (credentials, headers), endpoint in itertools.product(
         BAD_CREDENTIALS.items(), endpoints(app)
     ):
-        call = sample_call(endpoint, case_id=case["id"], if_match=case["_etag"])
+        call = sample_call(endpoint, **objects, if_match=case["_etag"])
         if endpoint.path in PUBLIC_PATHS:
             if not headers:
                 response = send(world.api, call)
@@ -154,6 +156,7 @@ def test_role_matrix_matches_the_permission_table(
     exactly where the role is too low (writing nothing), and where it is enough an answer
     past authorization (not 401/403, not 404 for the case that exists, not 5xx)."""
     case = world.new_case()
+    objects = objects_for(world, case)
     matrix = list(itertools.product(ROLES, endpoints(app)))
     mismatches = []
 
@@ -161,7 +164,7 @@ def test_role_matrix_matches_the_permission_table(
     for role, endpoint in matrix:
         if role_allows(role, endpoint):
             continue
-        call = sample_call(endpoint, case_id=case["id"], if_match=case["_etag"])
+        call = sample_call(endpoint, **objects, if_match=case["_etag"])
         response = send(world.api, call, world.key(role))
         issues = problem_issues(response, 403)
         if not issues and response.json()["type"] != "/problems/forbidden":
@@ -173,7 +176,7 @@ def test_role_matrix_matches_the_permission_table(
     for role, endpoint in matrix:
         if not role_allows(role, endpoint):
             continue
-        call = sample_call(endpoint, case_id=case["id"])
+        call = sample_call(endpoint, **objects)
         response = send(world.api, call, world.key(role))
         if response.status_code in (401, 403, 404, 405) or response.status_code >= 500:
             mismatches.append(f"{role} {call}: {response.status_code} {response.text[:200]}")
@@ -200,14 +203,15 @@ def test_keys_of_another_partnership_cannot_see_or_change_anything(
     set of permitted routes): the answer for HOME's object is the answer for an object that
     does not exist (404 where the role may use the route), and nothing is written."""
     case = world.new_case()
+    objects = objects_for(world, case)
     targeted = [e for e in endpoints(app) if e.params]
-    assert any("case_id" in e.params for e in targeted)
+    assert {name for e in targeted for name in e.params} <= set(objects) | {"code", "clock"}
     roles: dict[frozenset[Endpoint], str] = {}
     for role in ROLES:
         roles.setdefault(frozenset(e for e in targeted if role_allows(role, e)), role)
     outsiders = {role: world.key(role, scope=AWAY) for role in roles.values()}
     # HOME's objects (the case made above, HOME itself) against objects that do not exist.
-    owned = path_values(case_id=case["id"], code=HOME)
+    owned = path_values(**objects, code=HOME)
     mismatches = []
 
     before = snapshot(session)
@@ -231,7 +235,7 @@ def test_keys_of_another_partnership_cannot_see_or_change_anything(
     # about scope, not a malformed request).
     owner = world.key("admin", scope=HOME)
     for endpoint in targeted:
-        call = sample_call(endpoint, case_id=case["id"], code=HOME)
+        call = sample_call(endpoint, **objects, code=HOME)
         response = send(world.api, call, owner)
         if response.status_code in (403, 404) or response.status_code >= 500:
             mismatches.append(f"owner {call}: {response.status_code} {response.text[:200]}")

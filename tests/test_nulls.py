@@ -1,6 +1,6 @@
 """`null` sent to every field of every write route: refused with a 422 naming the field
-wherever the field cannot be null, never a 5xx, and whatever the answer, the case and the
-partnership still read afterwards (nothing corrupt was stored).
+wherever the field cannot be null, never a 5xx, and whatever the answer, the case, the
+partnership and the objects written to still read afterwards (nothing corrupt was stored).
 
 The routes and their fields come from the OpenAPI document, so a new route or field is
 covered without editing this file.
@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 
 from review_engine import workflow
-from tests.matrix.core import Endpoint, endpoints, sample_call, send
+from tests.matrix.core import Endpoint, endpoints, object_urls, objects_for, sample_call, send
 from tests.matrix.domains.cases import EVENT_PAYLOADS, LCSPR_TO_CLOSED, event_of
 from tests.matrix.world import HOME, World, world
 
@@ -90,7 +90,8 @@ def _write_fields(app: FastAPI) -> list[tuple[Endpoint, str, bool]]:
 def test_every_write_route_and_field_is_covered(app: FastAPI) -> None:
     fields = _write_fields(app)
     routes = {str(endpoint) for endpoint, _, _ in fields}
-    assert len(routes) == len(workflow.EVENTS) + 5, sorted(routes)  # + cases, partnerships
+    # + cases (3), partnerships (2), agencies, recommendations (2), actions (3), contributions (2)
+    assert len(routes) == len(workflow.EVENTS) + 13, sorted(routes)
     assert ("PATCH /cases/{case_id}", "children", False) in {
         (str(e), name, nullable) for e, name, nullable in fields
     }
@@ -104,7 +105,9 @@ def test_null_in_any_field_is_refused_or_harmless_and_everything_still_reads(
         event = event_of(endpoint)
         journey = _journey_to_allow(event) if event else _REFERRED
         case = world.drive(journey) if journey else world.new_case()
-        call = sample_call(endpoint, case_id=case["id"], if_match=case["_etag"])
+        # Objects to write to (an action, a contribution…) where the route takes no event.
+        values = {"case_id": case["id"]} if event else objects_for(world, case)
+        call = sample_call(endpoint, **values, if_match=case["_etag"])
         body = {**(call.body or {}), name: None}
         response = send(world.api, replace(call, body=body), world.key("admin"))
         errors = response.json().get("errors", []) if response.status_code >= 400 else []
@@ -113,7 +116,7 @@ def test_null_in_any_field_is_refused_or_harmless_and_everything_still_reads(
             problems.append(f"{endpoint} {name}=null: {response.status_code}")
         elif not nullable and (response.status_code != 422 or f"body.{name}" not in fields):
             problems.append(f"{endpoint} {name}=null: {response.status_code} {fields}")
-        for url in (f"/cases/{case['id']}", f"/partnerships/{HOME}"):
+        for url in (f"/cases/{case['id']}", f"/partnerships/{HOME}", *object_urls(values)):
             read = world.api.get(url, headers=world.key("admin"))
             if read.status_code != 200:
                 problems.append(f"after {endpoint} {name}=null, {url} reads {read.status_code}")

@@ -75,6 +75,20 @@ def test_the_walkthrough_runs_as_written(
     assert '"due_on":"2027-05-26"' in outputs[5]
     assert '"as_of":"2026-12-10"' in outputs[6]
     assert '"action":"event"' in outputs[6]
+    # Learning into practice: the demo's agencies, an action on the walkthrough's case.
+    assert '"name":"NHS Wessex ICB"' in outputs[7]
+    assert '"original_due_on": "2027-03-31"' in outputs[7]
+    assert '"status": "open"' in outputs[7]
+    # Completed without evidence is refused, naming the field; with evidence it is saved,
+    # and the due date moved from 31 March to 28 May 2027 shows as 58 days' slippage.
+    assert '"field":"body.evidence_of_completion"' in outputs[8]
+    assert '"status":"completed"' in outputs[8]
+    assert '"slipped_days":58' in outputs[8]
+    # The demo's overdue action, the plan as CSV, and a contribution requested on Monday
+    # 23 November 2026: five working days on is Monday 30 November.
+    assert '"description":"Audit safe sleep advice in health visiting records"' in outputs[9]
+    assert "partnership,case_reference,recommendation_number" in outputs[9]
+    assert '"due_on":"2026-11-30","original_due_on":"2026-11-30"' in outputs[9]
     # The dry run wrote nothing: only the three real events moved the case.
     case_id = json.loads((tmp_path / "case.json").read_text())["id"]
     read = httpx.get(f"{live_url}/cases/{case_id}", headers={"Authorization": f"Bearer {key}"})

@@ -9,9 +9,13 @@ from fastapi.routing import APIRoute
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from review_engine.actions.recommendation_routes import router as recommendations_router
+from review_engine.actions.router import router as actions_router
+from review_engine.agencies.router import router as agencies_router
 from review_engine.body_limit import MAX_BODY_BYTES, BodySizeLimitMiddleware
 from review_engine.cases.event_routes import router as case_events_router
 from review_engine.cases.router import router as cases_router
+from review_engine.contributions.router import router as contributions_router
 from review_engine.db import create_db_engine, database_at_head
 from review_engine.errors import (
     ServiceUnavailable,
@@ -76,6 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(partnerships_router)
     app.include_router(cases_router)
     app.include_router(case_events_router)
+    app.include_router(agencies_router)
+    app.include_router(recommendations_router)
+    app.include_router(actions_router)
+    app.include_router(contributions_router)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process is serving requests")
     def healthz() -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""A realistic, entirely fictional data set: two partnerships and cases at every stage.
+"""A realistic, entirely fictional data set: two partnerships and cases at every stage
+(and, from `demo_learning`, their agencies, actions and contributions).
 
 Dates are set relative to today, so some deadlines are always pending, some due soon and
 some overdue whenever the demo is loaded. No real names: children appear only as
@@ -22,6 +23,7 @@ from review_engine.cases.changes import CaseView, ChangeRequest
 from review_engine.cases.models import Case
 from review_engine.cases.schemas import CaseCreate
 from review_engine.clocks import ClockContext
+from review_engine.demo_learning import load_learning
 from review_engine.partnerships.models import Partnership
 
 DEMO_PARTNERSHIPS = (
@@ -279,4 +281,5 @@ def load_demo(*, session: Session, context: ClockContext) -> DemoLoaded:
                 dry_run=False,
             )
         cases_created += 1
+    load_learning(session=session, context=context)
     return DemoLoaded(partnerships_created=partnerships_created, cases_created=cases_created)

@@ -16,6 +16,8 @@ Our exception hierarchy:
     - TransitionNotAllowed (extension `allowed_events`)
     - DuplicateReference
     - DuplicateCode
+    - DuplicateName
+    - ChangeNotAllowed (a closed case, a final action status)
     - IdempotencyKeyInFlight
   + PreconditionFailed (412)
   + PayloadTooLarge (413)
@@ -45,13 +47,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from review_engine.calendar import CalendarRangeError
-from review_engine.field_error import FieldError
+from review_engine.field_error import FieldError, field_errors
 
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
     "BadRequest",
+    "ChangeNotAllowed",
     "Conflict",
     "DuplicateCode",
+    "DuplicateName",
     "DuplicateReference",
     "FieldError",
     "Forbidden",
@@ -196,6 +200,19 @@ class DuplicateCode(Conflict):
     type = "/problems/duplicate-code"
 
 
+class DuplicateName(Conflict):
+    title = "Duplicate name"
+    type = "/problems/duplicate-name"
+
+
+class ChangeNotAllowed(Conflict):
+    """The change conflicts with where its subject is: an action assured or cancelled, a
+    case closed or withdrawn."""
+
+    title = "Change not allowed"
+    type = "/problems/change-not-allowed"
+
+
 class IdempotencyKeyInFlight(Conflict):
     title = "Idempotency key in use"
     type = "/problems/idempotency-key-in-flight"
@@ -315,13 +332,9 @@ def problem_for_status(status: int, headers: dict[str, str] | None = None) -> Pr
 
 
 def validation_field_errors(exc: RequestValidationError) -> list[FieldError]:
-    """Map pydantic errors to `{field, message}`; `input` and `ctx` are dropped on purpose."""
-    errors = []
-    for error in exc.errors():
-        loc = error.get("loc", ())
-        field = ".".join(str(part) for part in loc) or "body"
-        errors.append(FieldError(field=field, message=str(error.get("msg", "Invalid value"))))
-    return errors
+    """Map pydantic errors to `{field, message}` (see `field_errors`); `input` and `ctx` are
+    dropped on purpose."""
+    return field_errors(exc.errors(), whole="body")
 
 
 def _invalid_json(error: Mapping[str, Any], document: Any) -> BadRequest:

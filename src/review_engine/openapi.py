@@ -10,27 +10,56 @@ Added to every operation, from the rules the app applies everywhere:
 - `Idempotency-Key` on every POST, its 409 (still in flight, with `Retry-After`) and the
   `Idempotent-Replayed` header on its answers;
 - `If-Match` as required where a change needs it (the server answers 428 without it);
-- the headers each answer carries: `ETag` on a case, `Location` on a 201, `Dry-Run` on an
-  event's answer, `Retry-After` on 409 and 503, `WWW-Authenticate` on 401, the current
-  `ETag` on 412, and `Cache-Control` on every authenticated answer;
-- links from every answer that is a case to the operations on that case, carrying its id
-  and its ETag as `If-Match`, so clients (and the fuzzer) can chain a read into a change.
+- the headers each answer carries: `ETag` on a versioned resource (a case, an action, a
+  contribution), `Location` on a 201, `Dry-Run` on an event's answer, `Retry-After` on
+  409 and 503, `WWW-Authenticate` on 401, the current `ETag` on 412, `Content-Disposition`
+  on a CSV answer, and `Cache-Control` on every authenticated answer;
+- links from every answer that is a versioned resource to the operations on it, carrying
+  its id and its ETag as `If-Match`, so clients (and the fuzzer) can chain a read into a
+  change.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from review_engine.cases.etags import IF_MATCH_PATTERN
 from review_engine.errors import ProblemModel, problem_responses
+from review_engine.etags import IF_MATCH_PATTERN
 from review_engine.idempotency import IDEMPOTENCY_HEADER, MAX_KEY_LENGTH, REPLAYED_HEADER
 from review_engine.request_checks import CACHEABLE_PATHS
 
 __all__ = ["complete"]
 
-_CASE_SCHEMA = "#/components/schemas/CaseRead"
-_CASE_PATH = "/cases/{case_id}"
 _UNAUTHENTICATED = frozenset({"/healthz", "/readyz"})
+
+
+@dataclass(frozen=True)
+class _Versioned:
+    """A resource answers link to: the schema of its answers, its path and id parameter,
+    and whether it has an ETag (a recommendation has none: it never changes)."""
+
+    schema: str
+    path: str
+    id_param: str
+    has_etag: bool = True
+
+
+_VERSIONED = (
+    _Versioned("#/components/schemas/CaseRead", "/cases/{case_id}", "case_id"),
+    _Versioned("#/components/schemas/ActionRead", "/actions/{action_id}", "action_id"),
+    _Versioned(
+        "#/components/schemas/ContributionRead",
+        "/contributions/{contribution_id}",
+        "contribution_id",
+    ),
+    _Versioned(
+        "#/components/schemas/RecommendationRead",
+        "/recommendations/{recommendation_id}",
+        "recommendation_id",
+        has_etag=False,
+    ),
+)
 
 
 def _header(description: str, **schema: Any) -> dict[str, Any]:
@@ -38,7 +67,8 @@ def _header(description: str, **schema: Any) -> dict[str, Any]:
 
 
 _HEADERS: dict[str, dict[str, Any]] = {
-    "ETag": _header("The case's entity tag: send it back as If-Match to change the case."),
+    "ETag": _header("The resource's entity tag: send it back as If-Match to change it."),
+    "Content-Disposition": _header("`attachment` with a file name, for a CSV answer."),
     "Location": _header("Where the new resource can be read.", format="uri-reference"),
     "Retry-After": _header("Seconds to wait before retrying.", pattern="^[0-9]+$"),
     "WWW-Authenticate": _header("The authentication scheme to use: Bearer."),
@@ -75,15 +105,18 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
     schemas = schema.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(problem.pop("$defs", {}))
     schemas["Problem"] = problem
-    case_operations = _case_operations(schema)
+    operations = {resource: _operations_on(schema, resource) for resource in _VERSIONED}
     for path, methods in schema.get("paths", {}).items():
         for method, operation in methods.items():
-            _complete_operation(path, method, operation, case_operations)
+            _complete_operation(path, method, operation, operations)
     return schema
 
 
 def _complete_operation(
-    path: str, method: str, operation: dict[str, Any], case_operations: list[dict[str, Any]]
+    path: str,
+    method: str,
+    operation: dict[str, Any],
+    operations: dict[_Versioned, list[dict[str, Any]]],
 ) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     authenticated = path not in _UNAUTHENTICATED and path not in CACHEABLE_PATHS
@@ -106,8 +139,11 @@ def _complete_operation(
     for status, response in responses.items():
         headers = response.setdefault("headers", {})
         _response_headers(status, response, headers, method, path, authenticated)
-        if _is_case(response):
-            response["links"] = {target["operationId"]: _link(target) for target in case_operations}
+        resource = _resource_of(response)
+        if resource is not None:
+            response["links"] = {
+                target["operationId"]: _link(target, resource) for target in operations[resource]
+            }
         if not headers:
             del response["headers"]
 
@@ -123,8 +159,13 @@ def _response_headers(
     def add(name: str) -> None:
         headers.setdefault(name, _HEADERS[name])
 
-    if _is_case(response) or (status == "304" and path == _CASE_PATH):
+    resource = _resource_of(response)
+    if (resource is not None and resource.has_etag) or (
+        status == "304" and _is_resource_path(path)
+    ):
         add("ETag")
+    if "text/csv" in response.get("content", {}):
+        add("Content-Disposition")
     if status == "201":
         add("Location")
     if status == "200" and "/events/" in path:
@@ -133,7 +174,7 @@ def _response_headers(
         add("Retry-After")
     if status == "401":
         add("WWW-Authenticate")
-    if status == "412" and path.startswith(_CASE_PATH):
+    if status == "412" and any(path.startswith(r.path) for r in _VERSIONED):
         add("ETag")
     if authenticated:
         add("Cache-Control")
@@ -141,24 +182,27 @@ def _response_headers(
         add(REPLAYED_HEADER)
 
 
-def _is_case(response: dict[str, Any]) -> bool:
+def _resource_of(response: dict[str, Any]) -> _Versioned | None:
+    """The versioned resource a response's JSON is, if it is one."""
     schema = response.get("content", {}).get("application/json", {}).get("schema", {})
-    return bool(schema.get("$ref") == _CASE_SCHEMA)
+    return next((r for r in _VERSIONED if schema.get("$ref") == r.schema), None)
 
 
-def _case_operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every operation on one case: its path starts with /cases/{case_id}."""
+def _is_resource_path(path: str) -> bool:
+    return any(path == resource.path for resource in _VERSIONED)
+
+
+def _operations_on(schema: dict[str, Any], resource: _Versioned) -> list[dict[str, Any]]:
+    """Every operation on one resource: its path starts with the resource's path."""
     found = []
     for path, methods in schema.get("paths", {}).items():
-        if not path.startswith(_CASE_PATH):
-            continue
-        for operation in methods.values():
-            found.append(operation)
+        if path == resource.path or path.startswith(resource.path + "/"):
+            found.extend(methods.values())
     return found
 
 
-def _link(target: dict[str, Any]) -> dict[str, Any]:
-    parameters: dict[str, str] = {"path.case_id": "$response.body#/id"}
+def _link(target: dict[str, Any], resource: _Versioned) -> dict[str, Any]:
+    parameters: dict[str, str] = {f"path.{resource.id_param}": "$response.body#/id"}
     for parameter in target.get("parameters", []):
         if parameter["in"] == "header" and parameter["name"].lower() == "if-match":
             parameters[f"header.{parameter['name']}"] = "$response.header.ETag"

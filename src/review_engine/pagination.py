@@ -11,14 +11,25 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Query, Request
 
 from review_engine.errors import FieldError, UnprocessableContent
 
-__all__ = ["Cursor", "Limit", "decode_cursor", "encode_cursor", "page_size"]
+__all__ = [
+    "Cursor",
+    "Limit",
+    "day_and_id",
+    "decode_cursor",
+    "encode_cursor",
+    "page_size",
+    "sequence_number",
+    "time_and_id",
+]
 
 T = TypeVar("T")
 
@@ -64,3 +75,34 @@ def decode_cursor(cursor: str, read: Callable[[list[Any]], T]) -> T:
             "The cursor is not one this API returned.",
             errors=[FieldError(field="query.cursor", message="not a valid cursor")],
         ) from None
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("a cursor position holds text")
+    return value
+
+
+def time_and_id(position: list[Any]) -> tuple[datetime, uuid.UUID]:
+    """A position written as `[created_at.isoformat(), str(id)]` (a UTC time, an id)."""
+    at, row_id = position
+    moment = datetime.fromisoformat(_text(at))
+    if moment.tzinfo is None:
+        raise ValueError("a cursor's time has a UTC offset")  # the lists always write one
+    return moment, uuid.UUID(_text(row_id))
+
+
+def day_and_id(position: list[Any]) -> tuple[date, uuid.UUID]:
+    """A position written as `[due_on.isoformat(), str(id)]` (a day, an id)."""
+    day, row_id = position
+    return date.fromisoformat(_text(day)), uuid.UUID(_text(row_id))
+
+
+def sequence_number(position: list[Any]) -> int:
+    """A position written as `[id]` (an integer key, e.g. of an audit entry)."""
+    (number,) = position
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise TypeError("a cursor position holds a whole number")
+    if not 0 <= number < 2**63:  # what a database integer key can hold
+        raise ValueError("a cursor position out of range")
+    return number

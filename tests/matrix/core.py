@@ -82,6 +82,9 @@ BODY_SAMPLES: dict[Route, Callable[[int], dict[str, Any]]] = _merged("bodies", l
 PATH_SAMPLES: dict[str, str] = _merged("path_samples", lambda t: t.path_samples)
 MISSING_IDS: dict[str, str] = _merged("missing_ids", lambda t: t.missing_ids)
 ETAG_PARAMS: frozenset[str] = frozenset().union(*(t.etag_params for t in DOMAINS.values()))
+NO_IF_MATCH: frozenset[Route] = frozenset().union(*(t.no_if_match for t in DOMAINS.values()))
+OBJECT_READS: dict[str, str] = _merged("object_reads", lambda t: t.object_reads)
+SERVER_FIELDS: dict[Route, tuple[str, ...]] = _merged("server_fields", lambda t: t.server_fields)
 BAD_QUERY_VALUES: dict[str, list[str]] = _merged("bad_query_values", lambda t: t.bad_query_values)
 BAD_REQUESTS: list[BadRequests] = [table.bad_requests for table in DOMAINS.values()]
 # The edges that move the shared case on come last (a stable sort keeps the rest in order).
@@ -113,7 +116,9 @@ class Endpoint:
 
     @property
     def takes_if_match(self) -> bool:
-        return self.method != "GET" and any(name in ETAG_PARAMS for name in self.params)
+        if self.method == "GET" or (self.method, self.path) in NO_IF_MATCH:
+            return False
+        return any(name in ETAG_PARAMS for name in self.params)
 
 
 def endpoints(app: FastAPI) -> list[Endpoint]:
@@ -180,6 +185,25 @@ def path_values(**values: str) -> dict[str, str]:
 def fill(path: str, values: Mapping[str, str]) -> str:
     """The path template `path` with its parameters replaced by `values`."""
     return _PARAM.sub(lambda match: values[match.group(1)], path)
+
+
+def objects_for(world: Any, case: dict[str, Any]) -> dict[str, str]:
+    """Path values naming `case` and the objects every domain makes for it (an agency, a
+    recommendation, an action, a contribution…), made once per case. The case must be
+    able to take them (not closed or withdrawn)."""
+    made: dict[str, dict[str, str]] = world.objects
+    if case["id"] not in made:
+        values = {"case_id": case["id"]}
+        for table in DOMAINS.values():
+            if table.make_objects is not None:
+                values.update(table.make_objects(world, case))
+        made[case["id"]] = values
+    return made[case["id"]]
+
+
+def object_urls(values: Mapping[str, str]) -> list[str]:
+    """Where each object named in `values` is read."""
+    return [fill(url, values) for name, url in OBJECT_READS.items() if name in values]
 
 
 def sample_call(endpoint: Endpoint, *, if_match: str = "*", **values: str) -> Call:

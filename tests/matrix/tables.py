@@ -71,8 +71,17 @@ class DomainTable:
     path_samples: dict[str, str] = field(default_factory=dict)
     # Path parameters that name an object, with a value that names none (BOLA's control).
     missing_ids: dict[str, str] = field(default_factory=dict)
-    # Path parameters naming an object with an ETag: writes to its routes take If-Match.
+    # Path parameters naming an object with an ETag: writes to its routes take If-Match...
     etag_params: frozenset[str] = frozenset()
+    # ...except these, which add something under the object rather than change it.
+    no_if_match: frozenset[Route] = frozenset()
+    # Makes this domain's objects belonging to a case the test made (given the World and
+    # the case), once per case; returns their path values, e.g. {"action_id": ...}.
+    make_objects: Callable[[Any, dict[str, Any]], dict[str, str]] | None = None
+    # Where each object named by a path parameter is read, by parameter name.
+    object_reads: dict[str, str] = field(default_factory=dict)
+    # Fields the server controls on each write route's object: sent, each is a 422 naming it.
+    server_fields: dict[Route, tuple[str, ...]] = field(default_factory=dict)
     # Query values no schema rules out but the API must still refuse, by parameter name.
     bad_query_values: dict[str, list[str]] = field(default_factory=dict)
     # Requests the error sweep adds: unknown routes and objects, conflicts.

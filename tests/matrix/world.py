@@ -31,6 +31,19 @@ class World:
     make_key: Callable[..., str]
     keys: dict[tuple[str, str | None], Headers] = field(default_factory=dict)
     partnerships: set[str] = field(default_factory=set)
+    # Objects made for each case (see `core.objects_for`), by case id.
+    objects: dict[str, dict[str, str]] = field(default_factory=dict)
+    agencies: dict[str, str] = field(default_factory=dict)  # HOME's agencies: name -> id
+
+    def agency(self, name: str = "Wessex Police") -> str:
+        """The id of HOME's agency `name`, added to its list on first use."""
+        if name not in self.agencies:
+            response = self.api.post(
+                f"/partnerships/{HOME}/agencies", json={"name": name}, headers=self.key()
+            )
+            assert response.status_code == 201, response.text
+            self.agencies[name] = response.json()["id"]
+        return self.agencies[name]
 
     def key(self, role: str = "admin", scope: str | None = None) -> Headers:
         """Headers for a key with `role`, limited to partnership `scope` (None: all); the

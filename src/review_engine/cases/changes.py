@@ -16,21 +16,29 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
 from starlette.responses import Response
 
+from review_engine.actions.queries import outstanding_action_ids
 from review_engine.auth.models import Principal, Role
 from review_engine.cases import deadlines as stored_deadlines
 from review_engine.cases.deadlines import timeline_of
 from review_engine.cases.models import Case, CaseHistoryEntry
+from review_engine.change_request import ChangeRequest as GenericChangeRequest
+from review_engine.change_request import EtagFor, changed_meanwhile, check_version
 from review_engine.clocks import ClockContext
+from review_engine.contributions.queries import case_contributions
+from review_engine.contributions.rules import ContributionFacts
 from review_engine.db import utcnow
 from review_engine.errors import Forbidden, NotFound, PreconditionFailed
-from review_engine.idempotency import Claim, commit_answer
+from review_engine.idempotency import commit_answer
 from review_engine.partnerships.models import Partnership
 from review_engine.timeline import CaseTimeline
 
-EtagFor = Callable[[int], str]
-"""Renders the ETag of a case version (the router knows the format and the day)."""
-Render = Callable[["CaseView"], Response]
-"""Renders the answer to a request from a case (the router knows the representation)."""
+
+@dataclass(frozen=True)
+class CaseLinks:
+    """What other domains hold about a case that its answer shows."""
+
+    outstanding_actions: tuple[uuid.UUID, ...] = ()  # not assured or cancelled: no closing
+    contributions: tuple[ContributionFacts, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,15 +51,21 @@ class CaseView:
     timeline: CaseTimeline
     version: int
     dry_run: bool = False  # what the case would be: nothing was written
+    links: CaseLinks = CaseLinks()
 
 
-def view_of(case: Case, partnership: Partnership) -> CaseView:
+ChangeRequest = GenericChangeRequest[CaseView]
+"""A change to a case (see `review_engine.change_request`)."""
+
+
+def view_of(case: Case, partnership: Partnership, links: CaseLinks | None = None) -> CaseView:
     return CaseView(
         case=case,
         partnership=partnership,
         state=case.state,
         timeline=timeline_of(case),
         version=case.version,
+        links=links or CaseLinks(),
     )
 
 
@@ -59,16 +73,31 @@ def not_found(case_id: uuid.UUID) -> NotFound:
     return NotFound(f"No case with id {case_id}.")
 
 
-def get_case(*, session: Session, principal: Principal, case_id: uuid.UUID) -> CaseView:
-    """Returns the case if it exists and the caller may see its partnership."""
-    row = session.execute(
+def get_case(
+    *, session: Session, principal: Principal, case_id: uuid.UUID, for_update: bool = False
+) -> CaseView:
+    """Returns the case if it exists and the caller may see its partnership, with its links.
+
+    `for_update` locks the case's row (PostgreSQL; a SQLite writer holds the database) until
+    the transaction ends, so what is read with it (its outstanding actions, for the closure
+    gate) cannot change underneath a change to the case: anything that adds an action to
+    a case takes the same lock.
+    """
+    query = (
         select(Case, Partnership)
         .join(Partnership, col(Partnership.id) == col(Case.partnership_id))
         .where(col(Case.id) == case_id)
-    ).one_or_none()
+    )
+    if for_update:
+        query = query.with_for_update(of=Case)
+    row = session.execute(query).one_or_none()
     if row is None or not principal.can_access(row[1].code):
         raise not_found(case_id)
-    return view_of(row[0], row[1])
+    links = CaseLinks(
+        outstanding_actions=outstanding_action_ids(session=session, case_id=case_id),
+        contributions=case_contributions(session=session, case_id=case_id),
+    )
+    return view_of(row[0], row[1], links)
 
 
 def record_history(
@@ -101,38 +130,15 @@ def store_deadlines(*, session: Session, case: Case, context: ClockContext) -> N
     stored_deadlines.store(session=session, case=case, deadlines=evaluated)
 
 
-def check_version(view: CaseView, accepted_versions: set[int] | None, etag: str) -> None:
-    """`accepted_versions` is None for `If-Match: *` (any current version)."""
-    if accepted_versions is not None and view.version not in accepted_versions:
-        raise PreconditionFailed(
-            "The case has changed since you read it: read it again and retry.",
-            headers={"ETag": etag},
-            current_etag=etag,
-        )
+def _check_version(view: CaseView, accepted_versions: set[int] | None, etag: str) -> None:
+    check_version(version=view.version, accepted_versions=accepted_versions, etag=etag)
 
 
 def lost_race(
     *, session: Session, principal: Principal, case_id: uuid.UUID, etag: EtagFor
 ) -> PreconditionFailed:
     current = get_case(session=session, principal=principal, case_id=case_id)
-    tag = etag(current.version)
-    return PreconditionFailed(
-        "The case changed while your request was being processed: read it again and retry.",
-        headers={"ETag": tag},
-        current_etag=tag,
-    )
-
-
-@dataclass(frozen=True)
-class ChangeRequest:
-    """Who asks for a change to a case, and on what terms."""
-
-    principal: Principal
-    accepted_versions: set[int] | None  # what If-Match accepts; None: any (`*`)
-    context: ClockContext
-    etag: EtagFor  # renders the ETag of a version, for a 412
-    render: Render  # renders the answer from the case as the change leaves it
-    claim: Claim | None = None  # the request's hold on its Idempotency-Key, if it sent one
+    return changed_meanwhile(what="case", etag=etag(current.version))
 
 
 def open_for_change(
@@ -145,10 +151,10 @@ def open_for_change(
 ) -> CaseView:
     """The case to change: 404 if the caller cannot see it, 403 if their role is below
     `needs`, 412 if it is not at a version their If-Match accepts."""
-    view = get_case(session=session, principal=change.principal, case_id=case_id)
+    view = get_case(session=session, principal=change.principal, case_id=case_id, for_update=True)
     if needs is not None and not change.principal.at_least(needs):
         raise Forbidden(f"{what} needs the {needs.value} role.")
-    check_version(view, change.accepted_versions, change.etag(view.version))
+    _check_version(view, change.accepted_versions, change.etag(view.version))
     return view
 
 
@@ -180,7 +186,7 @@ def save_change(
         event=event,
         after_flush=after_flush,
     )
-    answer = change.render(view_of(view.case, view.partnership))
+    answer = change.render(view_of(view.case, view.partnership, view.links))
     commit_answer(session=session, answer=answer, claim=change.claim)
     return answer
 

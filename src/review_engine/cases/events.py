@@ -70,6 +70,7 @@ def _transition(
     view: CaseView, event: str, payload: Mapping[str, Any], change: ChangeRequest
 ) -> workflow.Transition:
     context = change.context
+    outstanding = [str(action_id) for action_id in view.links.outstanding_actions]
     incident = IncidentFacts.model_validate(
         {
             "incident_type": view.case.incident_type,
@@ -85,10 +86,14 @@ def _transition(
             payload=payload,
             calendar=context.calendar,
             incident=incident,
+            outstanding_actions=outstanding,
         )
     except workflow.IllegalEvent as exc:
+        gate: dict[str, Any] = {}
+        if event == "close" and outstanding:
+            gate["outstanding_actions"] = outstanding  # the closure gate: what keeps it open
         raise TransitionNotAllowed(
-            str(exc), allowed_events=exc.allowed_events, state=view.state
+            str(exc), allowed_events=exc.allowed_events, state=view.state, **gate
         ) from None
     except workflow.InvalidEventData as exc:
         errors = [

@@ -13,7 +13,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
 from sqlmodel import Session, col
@@ -23,7 +22,7 @@ from review_engine.cases import deadlines as stored_deadlines
 from review_engine.cases.deadlines import timeline_of
 from review_engine.cases.models import Case, CaseTheme
 from review_engine.clocks import ClockContext, Deadline
-from review_engine.pagination import decode_cursor, encode_cursor
+from review_engine.pagination import decode_cursor, encode_cursor, time_and_id
 from review_engine.partnerships.models import Partnership
 
 
@@ -55,14 +54,6 @@ _BATCH = 200
 
 def _cursor_of(case: Case) -> str:
     return encode_cursor([case.created_at.isoformat(), str(case.id)])
-
-
-def _position(position: list[Any]) -> tuple[datetime, uuid.UUID]:
-    created_at, case_id = position
-    created = datetime.fromisoformat(created_at)
-    if created.tzinfo is None:
-        raise ValueError("cursor without a UTC offset")  # _cursor_of always writes one
-    return created, uuid.UUID(case_id)
 
 
 def list_cases(
@@ -102,7 +93,7 @@ def list_cases(
         if filters.due_before is not None:
             query = query.where(stored_deadlines.due_before_condition(filters.due_before, as_of))
     query = query.order_by(col(Case.created_at), col(Case.id))
-    position = decode_cursor(cursor, _position) if cursor is not None else None
+    position = decode_cursor(cursor, time_and_id) if cursor is not None else None
     batch = limit + 1 if not filters.on_deadlines else max(limit + 1, _BATCH)
     page: list[Row] = []
     while len(page) <= limit:

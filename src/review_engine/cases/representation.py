@@ -13,10 +13,11 @@ from review_engine import workflow
 from review_engine.auth.models import Principal
 from review_engine.cases import deadlines as stored_deadlines
 from review_engine.cases.changes import CaseView, ChangeRequest
-from review_engine.cases.etags import case_etag, parse_if_match
-from review_engine.cases.schemas import CaseRead
+from review_engine.cases.schemas import CaseRead, OverdueContribution
 from review_engine.clocks import ClockContext, Deadline
+from review_engine.contributions.rules import overdue_on
 from review_engine.dates import CalendarDate
+from review_engine.etags import case_etag, if_match_description, parse_if_match
 from review_engine.idempotency import Claim
 
 __all__ = [
@@ -35,12 +36,7 @@ DRY_RUN_HEADER = "Dry-Run"
 # document declares it required (see `review_engine.openapi`).
 IfMatch = Annotated[
     str | None,
-    Header(
-        description=(
-            "The ETag from your last read of the case (required: 428 without it, 412 if the "
-            "case has changed since). `*` accepts any version."
-        )
-    ),
+    Header(description=if_match_description("case")),
 ]
 AsOf = Annotated[
     CalendarDate | None,
@@ -71,6 +67,7 @@ def summary_fields(
 
 def case_read(view: CaseView, context: ClockContext, as_of: date) -> CaseRead:
     case = view.case
+    outstanding = list(view.links.outstanding_actions)
     return CaseRead(
         **summary_fields(view, context, as_of),
         incident_on=case.incident_on,
@@ -79,7 +76,17 @@ def case_read(view: CaseView, context: ClockContext, as_of: date) -> CaseRead:
         summary=case.summary,
         children=case.children,  # validated into ChildDetails
         timeline=view.timeline.model_dump(mode="json", exclude={"aware_on"}),
-        allowed_events=workflow.allowed_events(state=view.state, timeline=view.timeline),
+        allowed_events=workflow.allowed_events(
+            state=view.state,
+            timeline=view.timeline,
+            outstanding_actions=[str(action_id) for action_id in outstanding],
+        ),
+        outstanding_actions=outstanding,
+        overdue_contributions=[
+            OverdueContribution(id=facts.id, agency=facts.agency, due_on=facts.due_on)
+            for facts in view.links.contributions
+            if overdue_on(facts, as_of)
+        ],
         as_of=as_of,
         dry_run=view.dry_run,
     )

@@ -14,7 +14,6 @@ from review_engine import workflow
 from review_engine.auth.dependencies import MemberDep, ViewerDep
 from review_engine.cases import listing, service
 from review_engine.cases.changes import get_case, view_of
-from review_engine.cases.etags import case_etag, if_none_match_hits
 from review_engine.cases.representation import (
     AsOf,
     IfMatch,
@@ -36,6 +35,7 @@ from review_engine.dates import CalendarDate
 from review_engine.db import SessionDep
 from review_engine.deadline_context import ClockContextDep
 from review_engine.errors import problem_responses
+from review_engine.etags import case_etag, if_none_match_hits
 from review_engine.idempotency import IdempotencyClaimDep
 from review_engine.pagination import DEFAULT_LIMIT, Cursor, Limit, page_size
 from review_engine.partnerships.models import CODE_PATTERN

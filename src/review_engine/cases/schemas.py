@@ -182,6 +182,15 @@ class CaseSummary(BaseModel):
     updated_at: datetime
 
 
+class OverdueContribution(BaseModel):
+    """An agency's contribution past its due date, neither received nor known not to be
+    coming (see `GET /cases/{case_id}/contributions`)."""
+
+    id: uuid.UUID
+    agency: str
+    due_on: date
+
+
 class CaseRead(CaseSummary):
     """The whole case, as the single-case read returns it."""
 
@@ -192,6 +201,15 @@ class CaseRead(CaseSummary):
     children: list[ChildDetails]
     timeline: dict[str, Any] = Field(description="Every date and decision recorded by events.")
     allowed_events: list[str] = Field(description="Events that may be fired now.")
+    outstanding_actions: list[uuid.UUID] = Field(
+        description=(
+            "The case's actions not yet assured or cancelled, now: while there are any, "
+            "`close` is not allowed."
+        )
+    )
+    overdue_contributions: list[OverdueContribution] = Field(
+        description="Agency contributions overdue as of `as_of`, soonest due first."
+    )
     as_of: date = Field(description="The day deadline statuses are evaluated for.")
     dry_run: bool = Field(
         description="True when this is what an event would do (`?dry_run=true`): nothing "

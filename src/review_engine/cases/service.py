@@ -33,7 +33,7 @@ from review_engine.cases.schemas import SENSITIVE_CASE_FIELDS, CaseCreate, CaseP
 from review_engine.clocks import ClockContext, rapid_review_setting_applies
 from review_engine.errors import DuplicateReference, FieldError, UnprocessableContent
 from review_engine.idempotency import commit_answer
-from review_engine.pagination import decode_cursor, encode_cursor
+from review_engine.pagination import decode_cursor, encode_cursor, sequence_number
 from review_engine.partnerships.models import Partnership
 from review_engine.timeline import CaseTimeline
 
@@ -222,7 +222,7 @@ def list_history(
     get_case(session=session, principal=principal, case_id=case_id)
     query = select(CaseHistoryEntry).where(col(CaseHistoryEntry.case_id) == case_id)
     if cursor is not None:
-        after = decode_cursor(cursor, lambda position: int(position[0]))
+        after = decode_cursor(cursor, sequence_number)
         query = query.where(col(CaseHistoryEntry.version) > after)
     entries = list(
         session.execute(query.order_by(col(CaseHistoryEntry.version)).limit(limit + 1)).scalars()

@@ -7,6 +7,7 @@ from typing import get_args
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
+from review_engine.contributions.rules import DEFAULT_WORKING_DAYS
 from review_engine.db import one_of, utcnow
 from review_engine.timeline import RapidReviewClockStart
 
@@ -25,10 +26,15 @@ class Partnership(SQLModel, table=True):
             one_of("rapid_review_clock_start", get_args(RapidReviewClockStart)),
             name="rapid_review_clock_start",
         ),
+        CheckConstraint(
+            "contribution_due_working_days BETWEEN 1 AND 60", name="contribution_due_working_days"
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     code: str = Field(max_length=40, unique=True)
     name: str = Field(max_length=200)
     rapid_review_clock_start: str = Field(default="notified", max_length=16)
+    # Working days an agency has to return its contribution, unless a request says otherwise.
+    contribution_due_working_days: int = Field(default=DEFAULT_WORKING_DAYS)
     created_at: datetime = Field(default_factory=utcnow)

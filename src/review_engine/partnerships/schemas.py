@@ -7,10 +7,22 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
+from review_engine.contributions.rules import DEFAULT_WORKING_DAYS
 from review_engine.optional import NotNull
 from review_engine.partnerships.models import CODE_PATTERN, RapidReviewClockStart
 from review_engine.text import NoNul
 
+ContributionDays = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=60,
+        description=(
+            "Working days an agency has to return its contribution to a review, counted "
+            "from the request on the clocks' calendar (a request may set its own due date)."
+        ),
+    ),
+]
 PartnershipName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul
 ]
@@ -25,6 +37,7 @@ class PartnershipCreate(BaseModel):
     code: str = Field(pattern=CODE_PATTERN, examples=["north-shire"])
     name: PartnershipName = Field(examples=["North Shire Safeguarding Children Partnership"])
     rapid_review_clock_start: RapidReviewClockStart = "notified"
+    contribution_due_working_days: ContributionDays = DEFAULT_WORKING_DAYS
 
 
 class PartnershipUpdate(BaseModel):
@@ -35,6 +48,9 @@ class PartnershipUpdate(BaseModel):
 
     name: Annotated[PartnershipName | SkipJsonSchema[None], NotNull] = None
     rapid_review_clock_start: Annotated[RapidReviewClockStart | SkipJsonSchema[None], NotNull] = (
+        None
+    )
+    contribution_due_working_days: Annotated[ContributionDays | SkipJsonSchema[None], NotNull] = (
         None
     )
 
@@ -48,6 +64,7 @@ class PartnershipRead(BaseModel):
     code: str
     name: str
     rapid_review_clock_start: RapidReviewClockStart
+    contribution_due_working_days: int
     created_at: datetime
 
 

@@ -39,7 +39,7 @@ new state and a new timeline; it never changes the one it was given.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +47,7 @@ from pydantic import BaseModel, ValidationError
 from statemachine.exceptions import TransitionNotAllowed
 
 from review_engine.calendar import Calendar
+from review_engine.field_error import field_errors
 from review_engine.timeline import CaseTimeline, IncidentFacts
 from review_engine.workflow.docs import describe, mermaid, render_docs
 from review_engine.workflow.events import (
@@ -125,10 +126,15 @@ __all__ = [
 ]
 
 # Why a guarded event is refused, for the IllegalEvent message.
-_GUARD_EXPLANATIONS = {
-    "inform_partners": "the partners have already been informed",
-    "publish": "advance copies have not yet been sent to all of the Panel, the Secretary of "
-    "State and Ofsted",
+_GUARD_EXPLANATIONS: dict[str, Callable[[CaseRecord], str]] = {
+    "inform_partners": lambda case: "the partners have already been informed",
+    "publish": lambda case: (
+        "advance copies have not yet been sent to all of the Panel, the "
+        "Secretary of State and Ofsted"
+    ),
+    "close": lambda case: (
+        "these actions are not yet assured or cancelled: " + ", ".join(case.outstanding_actions)
+    ),
 }
 
 
@@ -150,14 +156,15 @@ class UnknownState(WorkflowError):
 class IllegalEvent(WorkflowError):
     """The event is unknown, or not allowed in the case's state with its timeline."""
 
-    def __init__(self, *, event: str, state: str, allowed_events: list[str]) -> None:
+    def __init__(self, *, event: str, case: CaseRecord, allowed_events: list[str]) -> None:
+        state = case.state
         self.event = event
         self.state = state
         self.allowed_events = allowed_events
         if event not in EVENTS:
             problem = f"{event!r} is not a review workflow event"
         elif event in _GUARD_EXPLANATIONS and event in _events_from(state):
-            problem = f"{event!r} is not allowed now: {_GUARD_EXPLANATIONS[event]}"
+            problem = f"{event!r} is not allowed now: {_GUARD_EXPLANATIONS[event](case)}"
         else:
             problem = f"{event!r} is not allowed in state {state!r}"
         if allowed_events:
@@ -202,19 +209,31 @@ def _events_from(state: str) -> set[str]:
     return {event.id for event in source.transitions.unique_events}
 
 
-def _restore(state: str, timeline: CaseTimeline) -> tuple[ReviewWorkflow, CaseRecord]:
+def _restore(
+    state: str, timeline: CaseTimeline, outstanding_actions: Sequence[str] = ()
+) -> tuple[ReviewWorkflow, CaseRecord]:
     # The library would raise a bare KeyError for an unknown value, and only later.
     if state not in STATES:
         raise UnknownState(state)
     # The state field is already set, so the machine restores it without re-entering the
     # initial state.
-    case = CaseRecord(state=state, timeline=timeline)
+    case = CaseRecord(
+        state=state, timeline=timeline, outstanding_actions=tuple(outstanding_actions)
+    )
     return ReviewWorkflow(model=case), case
 
 
-def allowed_events(*, state: str, timeline: CaseTimeline) -> list[str]:
-    """The events the case can take now, guards evaluated, in the order of `EVENTS`."""
-    machine, _ = _restore(state, timeline)
+def allowed_events(
+    *, state: str, timeline: CaseTimeline, outstanding_actions: Sequence[str] = ()
+) -> list[str]:
+    """The events the case can take now, guards evaluated, in the order of `EVENTS`.
+    `outstanding_actions` are the ids of the case's actions not yet assured or cancelled:
+    while there are any, the case cannot be closed."""
+    machine, _ = _restore(state, timeline, outstanding_actions)
+    return _allowed(machine)
+
+
+def _allowed(machine: ReviewWorkflow) -> list[str]:
     enabled = {event.id for event in machine.enabled_events()}
     return [event for event in EVENTS if event in enabled]
 
@@ -229,10 +248,7 @@ def _validate(
     try:
         data = PAYLOAD_SCHEMAS[event].model_validate(dict(payload))
     except ValidationError as exc:
-        errors = [
-            FieldError(".".join(str(part) for part in error["loc"]), error["msg"])
-            for error in exc.errors(include_url=False)
-        ]
+        errors = field_errors(exc.errors(include_url=False))
         raise InvalidEventData(event=event, errors=errors) from None
     problems = data.problems(timeline, calendar, incident)
     if problems:
@@ -248,6 +264,7 @@ def fire(
     payload: Mapping[str, Any],
     calendar: Calendar | None = None,
     incident: IncidentFacts | None = None,
+    outstanding_actions: Sequence[str] = (),
 ) -> Transition:
     """Fire `event` with `payload` on a case in `state`; return the transition taken.
 
@@ -259,12 +276,13 @@ def fire(
     Raises `UnknownState` for a stored state the workflow does not know, `IllegalEvent`
     when the event is unknown or not allowed now, and `InvalidEventData` when the payload
     is invalid on its own or against the timeline. Nothing is changed on error.
+    `outstanding_actions` (see `allowed_events`) keep the case from being closed.
     """
-    allowed = allowed_events(state=state, timeline=timeline)
+    machine, case = _restore(state, timeline, outstanding_actions)
+    allowed = _allowed(machine)
     if event not in allowed:
-        raise IllegalEvent(event=event, state=state, allowed_events=allowed)
+        raise IllegalEvent(event=event, case=case, allowed_events=allowed)
     data = _validate(event, payload, timeline, calendar, incident)
-    machine, case = _restore(state, timeline)
     try:
         machine.send(event, payload=data)
     except TransitionNotAllowed as exc:  # no route matched: a bug, since data was checked

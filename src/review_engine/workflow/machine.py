@@ -56,10 +56,12 @@ __all__ = [
 
 @dataclass
 class CaseRecord:
-    """What the machine runs over: a case's stored state value and its timeline."""
+    """What the machine runs over: a case's stored state value and its timeline, and the
+    case's actions not yet assured or cancelled (their ids), which keep it open."""
 
     state: str
     timeline: CaseTimeline
+    outstanding_actions: tuple[str, ...] = ()
 
 
 class ReviewWorkflow(StateMachine):
@@ -122,12 +124,17 @@ class ReviewWorkflow(StateMachine):
     complete_learning_review = learning_review.to(action_tracking)
     complete_national_review = national_review.to(action_tracking)
     withdraw = rapid_review.to(withdrawn) | awaiting_panel.to(withdrawn)
-    close = action_tracking.to(closed) | not_notified.to(closed)
+    close = action_tracking.to(closed, unless="actions_outstanding") | not_notified.to(
+        closed, unless="actions_outstanding"
+    )
 
     # -- Guards: read the timeline only, so they decide the allowed events ----------------
 
     def partners_informed(self) -> bool:
         return self.model.timeline.partners_informed_on is not None
+
+    def actions_outstanding(self) -> bool:
+        return bool(self.model.outstanding_actions)
 
     def advance_copies_sent(self) -> bool:
         return self.model.timeline.advance_copies_sent_on is not None

@@ -167,7 +167,7 @@ def _bad_requests(case: dict[str, Any]) -> Iterator[tuple[Call, int | set[int]]]
     yield Call("POST", "/cases", body=new_case(reference=case["reference"])), 409
 
 
-def _cursor(position: list[str]) -> str:
+def _cursor(position: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
 
 
@@ -196,6 +196,18 @@ EDGES: dict[str, Edge] = {
     ),
     "deeply-nested-json": Edge(
         "POST", "/cases", body=("[" * 5000 + "]" * 5000, "application/json")
+    ),
+    # Cursors the API never writes, whose positions hold the wrong kinds: once 500s.
+    "cursor-with-a-number-for-an-id": Edge(
+        "GET", "/cases", params={"cursor": _cursor(["2026-01-01T00:00:00+00:00", 5])}
+    ),
+    "history-cursor-past-any-key": Edge(
+        "GET", "/cases/{case_id}/history", params={"cursor": _cursor([2**70])}
+    ),
+    "history-cursor-of-infinity": Edge(
+        "GET",
+        "/cases/{case_id}/history",
+        params={"cursor": base64.urlsafe_b64encode(b"[1e400]").decode()},
     ),
     "cursor-without-offset": Edge(
         "GET", "/cases", params={"cursor": _cursor(["2026-01-01T00:00:00", MISSING_CASE])}
