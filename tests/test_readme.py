@@ -89,6 +89,9 @@ def test_the_walkthrough_runs_as_written(
     assert '"description":"Audit safe sleep advice in health visiting records"' in outputs[9]
     assert "partnership,case_reference,recommendation_number" in outputs[9]
     assert '"due_on":"2026-11-30","original_due_on":"2026-11-30"' in outputs[9]
+    # A webhook subscription: its secret, shown this once; the target without its path.
+    assert re.search(r'"secret":"whsec_[A-Za-z0-9+/=]{40,}"', outputs[10])
+    assert '"target":"https://alerts.example.org/…"' in outputs[10]
     # The dry run wrote nothing: only the three real events moved the case.
     case_id = json.loads((tmp_path / "case.json").read_text())["id"]
     read = httpx.get(f"{live_url}/cases/{case_id}", headers={"Authorization": f"Bearer {key}"})

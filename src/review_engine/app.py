@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from review_engine.actions.recommendation_routes import router as recommendations_router
 from review_engine.actions.router import router as actions_router
 from review_engine.agencies.router import router as agencies_router
+from review_engine.alerts.router import router as alerts_router
 from review_engine.body_limit import MAX_BODY_BYTES, BodySizeLimitMiddleware
 from review_engine.cases.event_routes import router as case_events_router
 from review_engine.cases.router import router as cases_router
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(recommendations_router)
     app.include_router(actions_router)
     app.include_router(contributions_router)
+    app.include_router(alerts_router)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process is serving requests")
     def healthz() -> dict[str, str]:

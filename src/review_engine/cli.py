@@ -14,22 +14,23 @@ import json
 import os
 import secrets
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from alembic.util import CommandError
-from pydantic import ValidationError
-from pydantic_settings import SettingsError
-from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from review_engine.alerts.cli import alerts_app
 from review_engine.auth.models import Principal, Role
 from review_engine.auth.service import create_api_key, list_api_keys, revoke_api_key
 from review_engine.cases.service import refresh_stored_deadlines
+from review_engine.cli_support import database_session as _session
+from review_engine.cli_support import misconfigured as _misconfigured
+from review_engine.cli_support import refuse as _refuse
+from review_engine.cli_support import settings_or_exit as _settings
+from review_engine.cli_support import usable_engine as _usable_engine
 from review_engine.db import (
     DatabaseState,
     create_db_engine,
@@ -41,14 +42,10 @@ from review_engine.db import (
 )
 from review_engine.deadline_context import clock_context
 from review_engine.demo import load_demo
-from review_engine.errors import Problem
 from review_engine.idempotency import purge_expired_records
 from review_engine.partnerships.schemas import PartnershipCreate
 from review_engine.partnerships.service import create_partnership, list_partnerships
-from review_engine.settings import Settings, explain_invalid_settings
-
-EXIT_REFUSED = 1
-EXIT_MISCONFIGURED = 2
+from review_engine.settings import Settings
 
 DEMO_KEY_PREFIX = "demo-admin-"
 """`demo run` names its keys so; each run revokes the live ones earlier runs issued."""
@@ -72,69 +69,12 @@ app.add_typer(partnerships_app, name="partnerships")
 app.add_typer(openapi_app, name="openapi")
 demo_app = typer.Typer(no_args_is_help=True, help="Fictional demonstration data.")
 app.add_typer(demo_app, name="demo")
+app.add_typer(alerts_app, name="alerts")
 
 HostOption = Annotated[str, typer.Option(metavar="HOST", help="Interface to bind.")]
 PortOption = Annotated[
     int, typer.Option(metavar="PORT", min=1, max=65535, help="Port to listen on.")
 ]
-
-
-def _refuse(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=EXIT_REFUSED)
-
-
-def _misconfigured(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=EXIT_MISCONFIGURED)
-
-
-def _settings() -> Settings:
-    """The settings, or exit 2 naming each bad variable (never its value: it may be secret)."""
-    try:
-        return Settings()
-    except (ValidationError, SettingsError) as exc:
-        raise _misconfigured(explain_invalid_settings(exc)) from exc
-
-
-# --- the database ----------------------------------------------------------------------------
-
-
-def _database_failure(engine: Engine, exc: Exception) -> typer.Exit:
-    """Exit for an error part-way through a command: why, if the database has become unusable;
-    otherwise only the error's type, as its text may quote SQL or case data."""
-    diagnosis = diagnose_database(engine)
-    if diagnosis.state is not DatabaseState.READY:
-        return _misconfigured(diagnosis.explain(engine.url))
-    return _misconfigured(
-        f"database error ({type(exc).__name__}) on {describe_database(engine.url)}; "
-        "see the database server's log, then retry"
-    )
-
-
-def _usable_engine(settings: Settings) -> Engine:
-    """An engine on the configured database, which must exist and be fully migrated."""
-    engine = create_db_engine(settings.database_url)
-    diagnosis = diagnose_database(engine)
-    if diagnosis.state is not DatabaseState.READY:
-        engine.dispose()
-        raise _misconfigured(diagnosis.explain(engine.url))
-    return engine
-
-
-@contextmanager
-def _session(settings: Settings) -> Iterator[Session]:
-    """A session on the configured database; a refusal exits 1, a database problem 2."""
-    engine = _usable_engine(settings)
-    try:
-        with Session(engine) as session:
-            yield session
-    except Problem as exc:
-        raise _refuse(exc.detail) from exc
-    except SQLAlchemyError as exc:
-        raise _database_failure(engine, exc) from exc
-    finally:
-        engine.dispose()
 
 
 def _migrate(settings: Settings) -> None:

@@ -9,14 +9,14 @@ refused where it is given, naming the field, rather than failing later.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 from review_engine.calendar import default_calendar
 
-__all__ = ["CalendarDate", "IsoDate", "check_calendar_date"]
+__all__ = ["CalendarDate", "IsoDate", "OffsetDateTime", "check_calendar_date"]
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -70,3 +70,26 @@ CalendarDate = Annotated[
 ]
 """An `IsoDate` in a year the working-day calendar can count in (the OpenAPI document
 says which years)."""
+
+
+_OFFSET_DATETIME = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _offset_datetime_only(value: Any) -> Any:
+    if isinstance(value, datetime):  # from Python callers
+        return value
+    if not isinstance(value, str) or not re.fullmatch(_OFFSET_DATETIME, value):
+        raise ValueError("must be a date and time with a UTC offset, e.g. 2026-06-01T09:00:00Z")
+    return value
+
+
+OffsetDateTime = Annotated[
+    datetime,
+    BeforeValidator(_offset_datetime_only),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": f"^{_OFFSET_DATETIME}$"}),
+]
+"""A moment given as ISO 8601 with its UTC offset and nothing else (pydantic would take a
+number as seconds since 1970, and a time with no offset as local to nobody knows where)."""

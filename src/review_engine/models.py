@@ -6,6 +6,7 @@ naming convention before its tables are defined; keep it that way in new table m
 
 import review_engine.actions.models
 import review_engine.agencies.models
+import review_engine.alerts.models
 import review_engine.audit
 import review_engine.auth.models
 import review_engine.cases.models

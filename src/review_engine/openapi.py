@@ -54,6 +54,16 @@ _VERSIONED = (
         "contribution_id",
     ),
     _Versioned(
+        "#/components/schemas/SubscriptionRead",
+        "/subscriptions/{subscription_id}",
+        "subscription_id",
+    ),
+    _Versioned(
+        "#/components/schemas/SubscriptionCreated",
+        "/subscriptions/{subscription_id}",
+        "subscription_id",
+    ),
+    _Versioned(
         "#/components/schemas/RecommendationRead",
         "/recommendations/{recommendation_id}",
         "recommendation_id",

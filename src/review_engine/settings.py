@@ -38,7 +38,21 @@ class Settings(BaseSettings):
     `postgresql://` mean PostgreSQL through psycopg 3 (see `normalise_database_url`)."""
 
     due_soon_working_days: int = Field(default=2, ge=0)
-    """How many working days before a deadline a case counts as "due soon"."""
+    """How many working days before a deadline a case counts as "due soon" (and its
+    `due_soon` alert is raised)."""
+
+    alert_reminder_working_days: int = Field(default=5, ge=1, le=60)
+    """Working days between reminders for a deadline still overdue."""
+
+    alert_interval_minutes: int = Field(default=15, ge=1, le=1440)
+    """How often `review-engine alerts run` (without `--once`) detects and delivers."""
+
+    allow_private_targets: bool = False
+    """Tests only: let webhook targets be http and internal hosts (loopback, private)."""
+
+    public_base_url: str = Field(default="", max_length=500)
+    """The API's address as alert receivers reach it, e.g. https://reviews.example.org; an
+    alert's `link` is this plus the path of what it is about (only the path when empty)."""
 
     # NoDecode: parsed by `_closure_days_from_json`, whose error names what is expected.
     extra_closure_days: Annotated[list[date], NoDecode] = Field(default_factory=list)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, Integer
-from sqlmodel import Field, SQLModel
+from sqlalchemy import CheckConstraint, Column, ColumnElement, Index, Integer
+from sqlmodel import Field, SQLModel, col
 
-from review_engine.actions.rules import RATINGS, SOURCES, STATUSES
+from review_engine.actions.rules import RATINGS, RUNNING_STATUSES, SOURCES, STATUSES
 from review_engine.db import one_of, utcnow
 
 _action_version = Column("version", Integer, nullable=False)
@@ -73,6 +73,20 @@ class Action(SQLModel, table=True):
     recorded_on: date  # the day it was recorded (London), for "as of" replays
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+def running_action() -> ColumnElement[bool]:
+    """An action still being worked on: what alert detection reads, through the partial
+    index below."""
+    return col(Action.status).in_(RUNNING_STATUSES)
+
+
+Index(
+    "ix_action_running",
+    Action.due_on,  # type: ignore[arg-type]
+    sqlite_where=running_action(),
+    postgresql_where=running_action(),
+)
 
 
 class ActionDueChange(SQLModel, table=True):

@@ -10,8 +10,17 @@ import uuid
 from datetime import date, datetime
 from typing import Any, get_args
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, Integer, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    ColumnElement,
+    Index,
+    Integer,
+    UniqueConstraint,
+    and_,
+)
+from sqlmodel import Field, SQLModel, col
 
 from review_engine.db import one_of, utcnow
 from review_engine.timeline import IncidentType
@@ -87,6 +96,27 @@ class CaseDeadline(SQLModel, table=True):
     start_on: date
     calendar_version: str = Field(max_length=200)
     computed_at: datetime = Field(default_factory=utcnow)
+
+
+def running_deadline() -> ColumnElement[bool]:
+    """A stored deadline row still running: not met, stopped, waived or paused, and a
+    deadline (not a constraint). What alert detection reads, through the partial index
+    below, so its cost grows with the deadlines running, not with every case recorded."""
+    return and_(
+        col(CaseDeadline.met_on).is_(None),
+        col(CaseDeadline.stopped_on).is_(None),
+        col(CaseDeadline.waived).is_(False),
+        col(CaseDeadline.paused).is_(False),
+        col(CaseDeadline.kind) == "deadline",
+    )
+
+
+Index(
+    "ix_case_deadline_running",
+    CaseDeadline.due_on,  # type: ignore[arg-type]
+    sqlite_where=running_deadline(),
+    postgresql_where=running_deadline(),
+)
 
 
 class CaseHistoryEntry(SQLModel, table=True):

@@ -5,8 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, Integer, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ColumnElement,
+    Index,
+    Integer,
+    UniqueConstraint,
+    and_,
+)
+from sqlmodel import Field, SQLModel, col
 
 from review_engine.contributions.rules import STAGES
 from review_engine.db import one_of, utcnow
@@ -24,8 +32,6 @@ class Contribution(SQLModel, table=True):
             "received_on IS NULL OR not_coming_on IS NULL", name="received_or_not_coming"
         ),
         UniqueConstraint("case_id", "agency_id", "stage", name="uq_contribution_request"),
-        # Outstanding ones by due date: what the chasers read.
-        Index("ix_contribution_outstanding", "received_on", "not_coming_on", "due_on"),
         Index("ix_contribution_listing", "partnership_id", "due_on", "id"),
     )
     __mapper_args__ = {"version_id_col": _contribution_version}
@@ -44,3 +50,17 @@ class Contribution(SQLModel, table=True):
     not_coming_on: date | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+def outstanding_contribution() -> ColumnElement[bool]:
+    """A contribution neither received nor known not to be coming: what the chasers (alert
+    detection) read, through the partial index below."""
+    return and_(col(Contribution.received_on).is_(None), col(Contribution.not_coming_on).is_(None))
+
+
+Index(
+    "ix_contribution_outstanding",
+    Contribution.due_on,  # type: ignore[arg-type]
+    sqlite_where=outstanding_contribution(),
+    postgresql_where=outstanding_contribution(),
+)

@@ -1,0 +1,204 @@
+"""Detection: every running deadline whose ladder has begun, as of a day, and the rungs it
+has reached recorded once each. Idempotent: a rung already recorded is left alone (the
+unique constraint `uq_alert_rung` decides, not a read before the write), so two runs, a
+restart, or two runners at once record each rung exactly once.
+
+Reads only running deadlines due by the ladder's horizon, each through a partial index
+(`ix_case_deadline_running`, `ix_action_running`, `ix_contribution_outstanding`): the cost
+grows with the deadlines running, not with everything ever recorded. A case's clocks are
+read from its stored deadline rows, which hold for any day from the day they were written,
+so detection is meant for today (or later: `--as-of` simulates days ahead).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import text, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from review_engine.actions.models import Action, running_action
+from review_engine.alerts.ladder import Ladder, reached
+from review_engine.alerts.models import ACTION_CLOCK, CONTRIBUTION_CLOCK, Alert, AlertRun
+from review_engine.alerts.outbox import enqueue
+from review_engine.calendar import Calendar
+from review_engine.cases.models import Case, CaseDeadline, running_deadline
+from review_engine.contributions.models import Contribution, outstanding_contribution
+from review_engine.db import utcnow
+
+__all__ = ["Detected", "RunningDeadline", "detect", "running_deadlines"]
+
+_UNIQUE = ("subject_type", "subject_id", "clock", "rung", "sequence", "due_on")
+# Any fixed number works; it only has to be the same for every runner on this database.
+_LOCK = 0x7265766965770002
+
+
+@dataclass(frozen=True)
+class RunningDeadline:
+    """A deadline still running, wherever it comes from."""
+
+    subject_type: str
+    subject_id: uuid.UUID
+    clock: str
+    due_on: date
+    partnership_id: uuid.UUID
+    case_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class Detected:
+    """What a run found: deadlines whose ladder had begun, and rungs newly recorded."""
+
+    as_of: date
+    deadlines: int
+    raised: int
+    skipped: int
+    deliveries: int = 0  # added to the outbox for the raised ones
+
+
+def running_deadlines(*, session: Session, horizon: date, as_of: date) -> Iterator[RunningDeadline]:
+    """Every running deadline due by `horizon`: a case's clocks, actions, contributions."""
+    cases = session.exec(
+        select(CaseDeadline, Case.partnership_id)
+        .join(Case, col(Case.id) == col(CaseDeadline.case_id))
+        .where(running_deadline(), col(CaseDeadline.due_on) <= horizon)
+    )
+    for deadline, partnership_id in cases:
+        yield RunningDeadline(
+            "case",
+            deadline.case_id,
+            deadline.name,
+            deadline.due_on,
+            partnership_id,
+            deadline.case_id,
+        )
+    actions = session.exec(select(Action).where(running_action(), col(Action.due_on) <= horizon))
+    for action in actions:
+        yield RunningDeadline(
+            "action", action.id, ACTION_CLOCK, action.due_on, action.partnership_id, action.case_id
+        )
+    contributions = session.exec(
+        select(Contribution).where(
+            outstanding_contribution(),
+            col(Contribution.due_on) <= horizon,
+            col(Contribution.requested_on) <= as_of,
+        )
+    )
+    for contribution in contributions:
+        yield RunningDeadline(
+            "contribution",
+            contribution.id,
+            CONTRIBUTION_CLOCK,
+            contribution.due_on,
+            contribution.partnership_id,
+            contribution.case_id,
+        )
+
+
+def _insert_new(session: Session, rows: list[dict[str, object]]) -> list[uuid.UUID]:
+    """Inserts the rows whose rung is not recorded yet; returns the ids inserted."""
+    if not rows:
+        return []
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(Alert)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=_UNIQUE)
+        .returning(col(Alert.id))  # only the rows inserted (rowcount is not reliable here)
+    )
+    return [inserted for (inserted,) in session.execute(statement).all()]
+
+
+def _only_runner(session: Session) -> bool:
+    """On PostgreSQL, whether this transaction holds the detection lock (another runner
+    holding it is detecting now). SQLite serialises writers: always True."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    held = session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _LOCK})
+    return bool(held.scalar_one())
+
+
+def detect(
+    *, session: Session, calendar: Calendar, ladder: Ladder, as_of: date, started_at: datetime
+) -> Detected | None:
+    """Records, for every running deadline, the furthest rung it has reached by `as_of` as
+    raised and any earlier rung not recorded before as skipped; commits with a run record.
+    None when another runner is detecting at this moment (PostgreSQL)."""
+    if not _only_runner(session):
+        session.rollback()
+        return None
+    horizon = ladder.horizon(as_of, calendar)
+    deadlines = list(running_deadlines(session=session, horizon=horizon, as_of=as_of))
+    recorded = _recorded(session, deadlines)
+    raised: list[dict[str, object]] = []
+    skipped: list[dict[str, object]] = []
+    begun = 0
+    for deadline in deadlines:
+        rungs = reached(deadline.due_on, as_of, ladder, calendar)
+        if not rungs:
+            continue
+        begun += 1
+        mine = recorded.get((deadline.subject_type, deadline.subject_id, deadline.clock), set())
+        for rung in rungs:
+            if (rung.name, rung.sequence, deadline.due_on) in mine:
+                continue
+            row = {
+                "id": uuid.uuid4(),
+                "subject_type": deadline.subject_type,
+                "subject_id": deadline.subject_id,
+                "clock": deadline.clock,
+                "rung": rung.name,
+                "sequence": rung.sequence,
+                "due_on": deadline.due_on,
+                "starts_on": rung.starts_on,
+                "state": "raised" if rung == rungs[-1] else "skipped",
+                "partnership_id": deadline.partnership_id,
+                "case_id": deadline.case_id,
+                "detected_on": as_of,
+                "created_at": utcnow(),
+            }
+            (raised if rung == rungs[-1] else skipped).append(row)
+    # Only the rows this run inserted count; a concurrent runner's are ignored. The
+    # deliveries of the raised ones commit with them (the outbox).
+    skipped_ids = _insert_new(session, skipped)
+    raised_ids = _insert_new(session, raised)
+    new_alerts = session.exec(select(Alert).where(col(Alert.id).in_(raised_ids))).all()
+    found = Detected(
+        as_of=as_of,
+        deadlines=begun,
+        skipped=len(skipped_ids),
+        raised=len(raised_ids),
+        deliveries=enqueue(session, new_alerts),
+    )
+    session.add(
+        AlertRun(
+            as_of=as_of,
+            started_at=started_at,
+            deadlines=found.deadlines,
+            raised=found.raised,
+            skipped=found.skipped,
+        )
+    )
+    session.commit()
+    return found
+
+
+def _recorded(
+    session: Session, deadlines: list[RunningDeadline]
+) -> dict[tuple[str, uuid.UUID, str], set[tuple[str, int, date]]]:
+    """The rungs already recorded for these deadlines (a shortcut: the constraint decides)."""
+    found: dict[tuple[str, uuid.UUID, str], set[tuple[str, int, date]]] = {}
+    keys = sorted({(d.subject_type, d.subject_id) for d in deadlines}, key=str)
+    for start in range(0, len(keys), 500):
+        batch = keys[start : start + 500]
+        alerts = session.exec(
+            select(Alert).where(tuple_(col(Alert.subject_type), col(Alert.subject_id)).in_(batch))
+        )
+        for alert in alerts:
+            key = (alert.subject_type, alert.subject_id, alert.clock)
+            found.setdefault(key, set()).add((alert.rung, alert.sequence, alert.due_on))
+    return found

@@ -1,0 +1,68 @@
+"""The alert ladder: which alerts a running deadline has earned by a day. Part of the pure
+core: no HTTP, no SQL, no clock reads.
+
+For a deadline due on D, counted in working days on the clocks' calendar:
+
+- `due_soon` from N working days before D (default 2; none when N is 0);
+- `due_today` on D;
+- `overdue` from the first working day after D;
+- `overdue_reminder` number k (k = 1, 2, …) from k × M working days after that (default 5),
+  for as long as the deadline runs.
+
+Each rung starts on a day; a rung is reached on every day from its start. The furthest rung
+reached is the one to send; earlier rungs not sent by then are skipped, never sent late.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal, get_args
+
+from review_engine.calendar import Calendar
+
+__all__ = ["RUNGS", "Ladder", "Rung", "RungName", "reached"]
+
+RungName = Literal["due_soon", "due_today", "overdue", "overdue_reminder"]
+RUNGS: tuple[str, ...] = get_args(RungName)
+
+
+@dataclass(frozen=True, order=True)
+class Rung:
+    """One alert a deadline can earn: `sequence` counts reminders (0 for the others)."""
+
+    starts_on: date
+    name: RungName
+    sequence: int = 0
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """The deployment's ladder settings."""
+
+    due_soon_working_days: int = 2
+    reminder_every_working_days: int = 5
+
+    def horizon(self, as_of: date, calendar: Calendar) -> date:
+        """The latest due date whose ladder has begun by `as_of`."""
+        return calendar.add_working_days(as_of, self.due_soon_working_days)
+
+
+def reached(due_on: date, as_of: date, ladder: Ladder, calendar: Calendar) -> list[Rung]:
+    """The rungs a deadline due on `due_on` has reached by `as_of`, in order (the last is
+    the furthest)."""
+    rungs: list[Rung] = []
+    if ladder.due_soon_working_days > 0:
+        rungs.append(
+            Rung(calendar.add_working_days(due_on, -ladder.due_soon_working_days), "due_soon")
+        )
+    rungs.append(Rung(due_on, "due_today"))
+    overdue_from = calendar.add_working_days(due_on, 1)
+    rungs.append(Rung(overdue_from, "overdue"))
+    step = ladder.reminder_every_working_days
+    if step > 0 and as_of > overdue_from:
+        elapsed = calendar.working_days_between(overdue_from, as_of)
+        for sequence in range(1, elapsed // step + 1):
+            starts_on = calendar.add_working_days(overdue_from, sequence * step)
+            rungs.append(Rung(starts_on, "overdue_reminder", sequence))
+    return [rung for rung in rungs if rung.starts_on <= as_of]

@@ -1,0 +1,158 @@
+"""The alerts tables: each rung of each deadline's ladder recorded once, each run of
+detection, the subscriptions alerts go to, and the outbox of deliveries with their attempts.
+
+`uq_alert_rung` is what makes detection idempotent: a rung of a deadline due on a day is
+one row, however many runs (or runners at once) find it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal, get_args
+
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from review_engine.alerts.ladder import RUNGS
+from review_engine.db import one_of, utcnow
+
+AlertSubject = Literal["case", "action", "contribution"]
+AlertState = Literal["raised", "skipped"]
+SUBJECTS: tuple[str, ...] = get_args(AlertSubject)
+STATES: tuple[str, ...] = get_args(AlertState)
+
+ACTION_CLOCK = "action_due"
+CONTRIBUTION_CLOCK = "contribution_due"
+"""The clock names of an action's and a contribution's due date (a case's clocks are named
+by `review_engine.clocks.CLOCKS`)."""
+
+
+class Alert(SQLModel, table=True):
+    """One rung of one deadline's ladder: raised (to be sent) or skipped (reached while
+    nobody was looking: recorded, never sent late)."""
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        UniqueConstraint(
+            "subject_type",
+            "subject_id",
+            "clock",
+            "rung",
+            "sequence",
+            "due_on",
+            name="uq_alert_rung",
+        ),
+        CheckConstraint(one_of("subject_type", SUBJECTS), name="subject_type"),
+        CheckConstraint(one_of("rung", RUNGS), name="rung"),
+        CheckConstraint(one_of("state", STATES), name="state"),
+        Index("ix_alert_listing", "partnership_id", "created_at", "id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    subject_type: str = Field(max_length=20)
+    subject_id: uuid.UUID
+    clock: str = Field(max_length=40)
+    rung: str = Field(max_length=20)
+    sequence: int = 0  # reminders count from 1; other rungs are 0
+    due_on: date
+    starts_on: date  # the day the rung was reached
+    state: str = Field(max_length=10)
+    partnership_id: uuid.UUID = Field(foreign_key="partnership.id")
+    case_id: uuid.UUID | None = Field(default=None, foreign_key="review_case.id")
+    detected_on: date  # the `as_of` of the run that recorded it
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AlertRun(SQLModel, table=True):
+    """One run of detection, for `alerts status`: when, as of what day, what it found."""
+
+    __tablename__ = "alert_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    as_of: date
+    started_at: datetime
+    finished_at: datetime = Field(default_factory=utcnow, index=True)
+    deadlines: int  # running deadlines whose ladder had begun
+    raised: int
+    skipped: int
+
+
+Channel = Literal["webhook", "teams", "email"]
+Digest = Literal["none", "daily"]
+DeliveryStatus = Literal["pending", "delivered", "failed", "cancelled"]
+CHANNELS: tuple[str, ...] = get_args(Channel)
+DIGESTS: tuple[str, ...] = get_args(Digest)
+DELIVERY_STATUSES: tuple[str, ...] = get_args(DeliveryStatus)
+
+_subscription_version = Column("version", Integer, nullable=False)
+
+
+class Subscription(SQLModel, table=True):
+    """Where a partnership's alerts go: a webhook (signed, Standard Webhooks), a Teams
+    channel or an email address."""
+
+    __tablename__ = "subscription"
+    __table_args__ = (
+        CheckConstraint(one_of("channel", CHANNELS), name="channel"),
+        CheckConstraint(one_of("digest", DIGESTS), name="digest"),
+    )
+    __mapper_args__ = {"version_id_col": _subscription_version}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    version: int = Field(default=1, sa_column=_subscription_version)
+    channel: str = Field(max_length=10)
+    target: str = Field(max_length=2000)
+    partnerships: list[str] = Field(default_factory=list, sa_type=JSON)  # their codes
+    alert_types: list[str] = Field(default_factory=list, sa_type=JSON)  # rung names
+    digest: str = Field(default="none", max_length=10)
+    # The signing secret (webhooks), and the one it replaced while both are sent.
+    secret: str | None = Field(default=None, max_length=100)
+    previous_secret: str | None = Field(default=None, max_length=100)
+    previous_secret_until: datetime | None = None
+    enabled: bool = True
+    disabled_reason: str | None = Field(default=None, max_length=200)
+    last_failure_at: datetime | None = None
+    created_by: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Delivery(SQLModel, table=True):
+    """The outbox: one alert to one subscription, written with the alert, sent by a worker.
+    Its id is the message id a receiver sees on every attempt (`webhook-id`)."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "subscription_id", name="uq_delivery_alert"),
+        CheckConstraint(one_of("status", DELIVERY_STATUSES), name="status"),
+        Index("ix_delivery_due", "status", "next_attempt_at"),
+        Index("ix_delivery_listing", "created_at", "id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    alert_id: uuid.UUID = Field(foreign_key="alert.id")
+    subscription_id: uuid.UUID = Field(foreign_key="subscription.id", index=True)
+    status: str = Field(default="pending", max_length=10)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_attempt_at: datetime | None = None
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=100)  # an error's class, no text
+    delivered_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """One attempt to send a delivery: when, the answer's status code or the error's class,
+    and how long it took. Never the response body."""
+
+    __tablename__ = "delivery_attempt"
+    __table_args__ = (Index("ix_delivery_attempt_delivery", "delivery_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: uuid.UUID = Field(foreign_key="delivery.id", ondelete="CASCADE")
+    at: datetime = Field(default_factory=utcnow)
+    status_code: int | None = None
+    error: str | None = Field(default=None, max_length=100)
+    latency_ms: int
