@@ -276,6 +276,7 @@ def test_two_runners_at_once_record_each_rung_once(
 
 
 def test_alerts_run_and_status_on_the_command_line(
+    client: TestClient,
     monkeypatch: pytest.MonkeyPatch,
     database_url: str,
     session: Session,
@@ -297,6 +298,11 @@ def test_alerts_run_and_status_on_the_command_line(
     status = runner.invoke(cli, ["alerts", "status"])
     assert status.exit_code == 0, status.output
     assert "as of 2026-09-01: 1 deadline(s) on the ladder, 1 raised, 2 skipped" in status.stdout
+    assert "deliveries: 0 waiting, 0 failed" in status.stdout
+    # The on-call engineer's view without a key: /readyz carries the same, counts only.
+    alerts = client.get("/readyz").json()["alerts"]
+    assert alerts["last_run_as_of"] == "2026-09-01"
+    assert (alerts["pending_deliveries"], alerts["failed_deliveries"]) == (0, 0)
     # The runner stops; an hour later (two intervals are 30 minutes) it is reported stale.
     _age_every_run(session, hours=1)
     stale = runner.invoke(cli, ["alerts", "status"])

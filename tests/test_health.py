@@ -15,7 +15,15 @@ def test_healthz_needs_no_key(client: TestClient) -> None:
 def test_readyz_is_ok_on_a_migrated_database(client: TestClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "alerts": {
+            "last_run_at": None,
+            "last_run_as_of": None,
+            "pending_deliveries": 0,
+            "failed_deliveries": 0,
+        },
+    }
 
 
 def test_readyz_is_503_before_migrations(blank_database_url: str) -> None:

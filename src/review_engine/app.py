@@ -2,16 +2,19 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
 from review_engine.actions.recommendation_routes import router as recommendations_router
 from review_engine.actions.router import router as actions_router
 from review_engine.agencies.router import router as agencies_router
+from review_engine.alerts.health import AlertsHealth, alerts_health
 from review_engine.alerts.router import router as alerts_router
 from review_engine.body_limit import MAX_BODY_BYTES, BodySizeLimitMiddleware
 from review_engine.cases.event_routes import router as case_events_router
@@ -31,6 +34,14 @@ from review_engine.settings import Settings, get_settings
 
 API_TITLE = "Review Engine API"
 API_VERSION = "0.1.0"
+
+
+class Readiness(BaseModel):
+    """Ready to serve; and the alert runner's health, for an on-call engineer (it does not
+    decide readiness: a stuck runner must not take the API down)."""
+
+    status: Literal["ok"]
+    alerts: AlertsHealth
 
 
 class ReviewEngineAPI(FastAPI):
@@ -94,10 +105,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get(
         "/readyz",
         tags=["health"],
-        summary="Readiness: the database answers and is fully migrated",
+        summary="Readiness: the database answers and is fully migrated; how alerts are doing",
         responses=problem_responses(503),
     )
-    def readyz() -> dict[str, str]:
+    def readyz() -> Readiness:
         try:
             with engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
@@ -106,7 +117,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise ServiceUnavailable("The database is not answering.") from exc
         if not at_head:
             raise ServiceUnavailable("The database schema is not at the latest migration.")
-        return {"status": "ok"}
+        try:
+            with Session(engine) as session:
+                alerts = alerts_health(session)
+        except SQLAlchemyError as exc:
+            raise ServiceUnavailable("The database is not answering.") from exc
+        return Readiness(status="ok", alerts=alerts)
 
     return app
 

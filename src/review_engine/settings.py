@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from datetime import date
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
@@ -49,6 +49,18 @@ class Settings(BaseSettings):
 
     allow_private_targets: bool = False
     """Tests only: let webhook targets be http and internal hosts (loopback, private)."""
+
+    smtp_host: str = Field(default="", max_length=255)
+    """The mail server alerts are sent through; email subscriptions need it."""
+
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    """starttls (port 587), tls (implicit TLS, port 465), or none (a relay on loopback)."""
+
+    smtp_username: str = Field(default="", max_length=255)
+    smtp_password: SecretStr = SecretStr("")
+    smtp_from: str = Field(default="review-engine@localhost", max_length=255)
+    """The From address of alert emails."""
 
     public_base_url: str = Field(default="", max_length=500)
     """The API's address as alert receivers reach it, e.g. https://reviews.example.org; an

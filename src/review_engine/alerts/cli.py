@@ -15,12 +15,12 @@ from datetime import date, datetime, timedelta
 from typing import Annotated
 
 import typer
-from sqlmodel import Session, col, select
 
 from review_engine.alerts.deliver import WorkerSettings, deliver_due
 from review_engine.alerts.detection import detect
+from review_engine.alerts.health import alerts_health, last_run
 from review_engine.alerts.ladder import Ladder
-from review_engine.alerts.models import AlertRun
+from review_engine.alerts.mail import SmtpSettings
 from review_engine.cli_support import EXIT_REFUSED, database_session, settings_or_exit
 from review_engine.db import utcnow
 from review_engine.deadline_context import clock_context
@@ -33,6 +33,21 @@ def ladder_of(settings: Settings) -> Ladder:
     return Ladder(
         due_soon_working_days=settings.due_soon_working_days,
         reminder_every_working_days=settings.alert_reminder_working_days,
+    )
+
+
+def worker_settings(settings: Settings) -> WorkerSettings:
+    return WorkerSettings(
+        allow_private_targets=settings.allow_private_targets,
+        public_base_url=settings.public_base_url,
+        smtp=SmtpSettings(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value(),
+            sender=settings.smtp_from,
+        ),
     )
 
 
@@ -60,10 +75,7 @@ def _run_once(settings: Settings, as_of: date | None) -> None:
             calendar=context.calendar,
             now=utcnow(),
             today=context.today,
-            settings=WorkerSettings(
-                allow_private_targets=settings.allow_private_targets,
-                public_base_url=settings.public_base_url,
-            ),
+            settings=worker_settings(settings),
         )
     typer.echo(
         f"deliveries: {sent.delivered} delivered, {sent.retrying} to retry, "
@@ -94,18 +106,13 @@ def alerts_run(
         time.sleep(settings.alert_interval_minutes * 60)
 
 
-def _last_run(session: Session) -> AlertRun | None:
-    return session.exec(
-        select(AlertRun).order_by(col(AlertRun.finished_at).desc(), col(AlertRun.id).desc())
-    ).first()
-
-
 @alerts_app.command("status")
 def alerts_status() -> None:
     """The last detection run; exit 1 if it is older than two intervals (a stuck runner)."""
     settings = settings_or_exit()
     with database_session(settings) as session:
-        last = _last_run(session)
+        last = last_run(session)
+        health = alerts_health(session)
     if last is None:
         typer.echo("no detection run yet: start `review-engine alerts run`", err=True)
         raise typer.Exit(code=EXIT_REFUSED)
@@ -114,7 +121,8 @@ def alerts_status() -> None:
     typer.echo(
         f"last run: {last.finished_at.isoformat(timespec='seconds')} ({minutes} min ago), "
         f"as of {last.as_of.isoformat()}: {last.deadlines} deadline(s) on the ladder, "
-        f"{last.raised} raised, {last.skipped} skipped"
+        f"{last.raised} raised, {last.skipped} skipped; deliveries: "
+        f"{health.pending_deliveries} waiting, {health.failed_deliveries} failed"
     )
     if age > timedelta(minutes=2 * settings.alert_interval_minutes):
         typer.echo(

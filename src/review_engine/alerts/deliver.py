@@ -18,9 +18,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from review_engine.actions.models import Action, running_action
+from review_engine.alerts.mail import SmtpSettings, compose, send
 from review_engine.alerts.models import Alert, Delivery, Subscription
 from review_engine.alerts.outbox import claim_due, record_outcome
 from review_engine.alerts.targets import internal_address
+from review_engine.alerts.teams import post_card
 from review_engine.alerts.webhooks import TIMEOUT, AlertMessage, Outcome, post
 from review_engine.calendar import Calendar
 from review_engine.cases.models import Case, CaseDeadline, running_deadline
@@ -36,6 +38,7 @@ _LINKS = {"case": "/cases/{id}", "action": "/actions/{id}", "contribution": "/co
 class WorkerSettings:
     allow_private_targets: bool = False
     public_base_url: str = ""  # prefixed to each link; empty: links are paths
+    smtp: SmtpSettings = SmtpSettings()
 
 
 @dataclass
@@ -125,10 +128,14 @@ def _send_one(
             session.commit()
             return "cancelled"
         message = _message(session, alert, calendar, today, settings.public_base_url)
-        target, secrets = subscription.target, _secrets(subscription, now)
+        channel, target, secrets = (
+            subscription.channel,
+            subscription.target,
+            _secrets(subscription, now),
+        )
         subscription_id = subscription.id
         session.rollback()  # no transaction (or SQLite write lock) open while we send
-        outcome = _attempt(client, target, delivery_id, now, message, secrets, settings)
+        outcome = _attempt(client, channel, target, delivery_id, now, message, secrets, settings)
         delivery = session.get(Delivery, delivery_id)
         subscription = session.get(Subscription, subscription_id)
         assert delivery is not None
@@ -139,6 +146,7 @@ def _send_one(
 
 def _attempt(
     client: httpx.Client,
+    channel: str,
     target: str,
     delivery_id: uuid.UUID,
     now: datetime,
@@ -146,17 +154,18 @@ def _attempt(
     secrets: list[str],
     settings: WorkerSettings,
 ) -> Outcome:
+    message_id = f"msg_{delivery_id.hex}"
+    if channel == "email":
+        mail = compose(message, to=target, sender=settings.smtp.sender, message_id=message_id)
+        return send(settings.smtp, mail)
     if not settings.allow_private_targets:
         parts = urlsplit(target)
         if internal_address(parts.hostname or "", parts.port or 443) is not None:
             return Outcome(status_code=None, error="InternalAddress", latency_ms=0)
+    if channel == "teams":
+        return post_card(client, target, message, now)
     return post(
-        client,
-        target,
-        message_id=f"msg_{delivery_id.hex}",
-        sent_at=now,
-        body=message.body(now),
-        secrets=secrets,
+        client, target, message_id=message_id, sent_at=now, body=message.body(now), secrets=secrets
     )
 
 

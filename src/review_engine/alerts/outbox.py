@@ -32,9 +32,6 @@ BACKOFF = tuple(
 )
 """The wait before each retry, about 3 days in all; then the delivery has failed."""
 
-SENDABLE_CHANNELS = ("webhook",)
-"""Channels this release sends (Teams and email are to come)."""
-
 
 def enqueue(session: Session, alerts: Sequence[Alert]) -> int:
     """Adds a delivery of each raised alert to each enabled subscription that wants it (its
@@ -45,7 +42,6 @@ def enqueue(session: Session, alerts: Sequence[Alert]) -> int:
         select(Subscription).where(
             col(Subscription.enabled).is_(True),
             col(Subscription.digest) == "none",
-            col(Subscription.channel).in_(SENDABLE_CHANNELS),
         )
     ).all()
     if not subscriptions:
@@ -113,7 +109,7 @@ def record_outcome(
         )
     )
     code = outcome.status_code
-    if code is not None and 200 <= code < 300:
+    if outcome.accepted:
         delivery.status, delivery.delivered_at = "delivered", now
     elif code == 410:
         delivery.status = "failed"

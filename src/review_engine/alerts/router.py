@@ -100,6 +100,7 @@ def create_subscription(
         principal=principal,
         body=body,
         allow_private_targets=request.app.state.settings.allow_private_targets,
+        email_configured=bool(request.app.state.settings.smtp_host),
         render=created,
         claim=claim,
     )

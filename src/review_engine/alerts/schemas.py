@@ -27,7 +27,12 @@ class SubscriptionCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    channel: Channel = Field(description="webhook (this release), teams or email (to come).")
+    channel: Channel = Field(
+        description=(
+            "webhook (signed, Standard Webhooks), teams (an Adaptive Card to a channel's "
+            "Workflows URL) or email (needs the deployment's mail server)."
+        )
+    )
     target: Target = Field(
         description="An https URL (webhook, Teams Workflows URL) or an email address.",
         examples=["https://alerts.example.org/review-engine"],

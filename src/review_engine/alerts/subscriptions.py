@@ -16,7 +16,6 @@ from starlette.responses import Response
 
 from review_engine.alerts.ladder import RUNGS
 from review_engine.alerts.models import Delivery, Subscription
-from review_engine.alerts.outbox import SENDABLE_CHANNELS
 from review_engine.alerts.schemas import SubscriptionCreate, SubscriptionPatch
 from review_engine.alerts.targets import check_target
 from review_engine.auth.models import Principal
@@ -47,6 +46,7 @@ def create_subscription(
     principal: Principal,
     body: SubscriptionCreate,
     allow_private_targets: bool,
+    email_configured: bool,
     render: Callable[[Subscription], Response],
     claim: Claim | None,
 ) -> Response:
@@ -55,9 +55,12 @@ def create_subscription(
     known = set(session.exec(select(Partnership.code).where(col(Partnership.code).in_(codes))))
     if any(code not in known or not principal.can_access(code) for code in codes):
         errors.append(FieldError(field="body.partnerships", message="unknown partnership code"))
-    if body.channel not in SENDABLE_CHANNELS:
+    if body.channel == "email" and not email_configured:
         errors.append(
-            FieldError(field="body.channel", message="only webhook is available in this release")
+            FieldError(
+                field="body.channel",
+                message="email needs a mail server: set REVIEW_ENGINE_SMTP_HOST",
+            )
         )
     if body.digest != "none":
         errors.append(FieldError(field="body.digest", message="daily digests are to come"))

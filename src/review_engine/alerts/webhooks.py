@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-__all__ = ["AlertMessage", "Outcome", "post", "signature"]
+__all__ = ["AlertMessage", "Outcome", "post", "retry_after", "signature"]
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
@@ -39,6 +39,12 @@ class AlertMessage:
     due_on: date
     working_days_overdue: int
     link: str
+
+    @property
+    def overdue_by(self) -> str:
+        """How late it is, in words: "1 working day", "3 working days"."""
+        days = self.working_days_overdue
+        return f"{days} working day{'' if days == 1 else 's'}"
 
     def body(self, sent_at: datetime) -> str:
         data: dict[str, Any] = {
@@ -65,16 +71,17 @@ def signature(secrets: list[str], message_id: str, sent_at: datetime, body: str)
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one attempt came to: a status code, or the class of the error; how long it
-    took; and the seconds a `Retry-After` asked for."""
+    """What one attempt came to: a status code (HTTP, or SMTP's 250), or the class of the
+    error; how long it took; the seconds a `Retry-After` asked for; whether it was taken."""
 
     status_code: int | None
     error: str | None
     latency_ms: int
     retry_after: float | None = None
+    accepted: bool = False  # the target took the message (a 2xx; an SMTP server's 250)
 
 
-def _retry_after(value: str | None, now: datetime) -> float | None:
+def retry_after(value: str | None, now: datetime) -> float | None:
     if not value:
         return None
     if value.strip().isdigit():
@@ -113,5 +120,6 @@ def post(
         status_code=response.status_code,
         error=None,
         latency_ms=elapsed,
-        retry_after=_retry_after(response.headers.get("retry-after"), sent_at),
+        retry_after=retry_after(response.headers.get("retry-after"), sent_at),
+        accepted=response.is_success,
     )

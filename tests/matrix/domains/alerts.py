@@ -84,11 +84,11 @@ def _make_objects(world: Any, case: dict[str, Any]) -> dict[str, str]:
 
 
 def _bad_requests(case: dict[str, Any]) -> Iterator[tuple[Call, int | set[int]]]:
-    """Subscriptions that do not exist, channels not built yet, partnerships not seen."""
+    """Subscriptions that do not exist, email with no mail server, partnerships not seen."""
     yield Call("GET", f"/subscriptions/{MISSING_ID}"), 404
     yield Call("POST", f"/deliveries/{MISSING_ID}/redeliver"), 404
     for body in (
-        {"channel": "teams", "target": TARGET, "partnerships": [HOME]},
+        {"channel": "email", "target": "alerts@example.org", "partnerships": [HOME]},
         {"channel": "webhook", "target": TARGET, "partnerships": ["nowhere"]},
         {"channel": "webhook", "target": "ftp://127.0.0.1/x", "partnerships": [HOME]},
         {"channel": "webhook", "target": TARGET, "partnerships": [HOME], "digest": "daily"},
