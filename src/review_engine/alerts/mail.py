@@ -17,13 +17,6 @@ from review_engine.alerts.webhooks import AlertMessage, Outcome
 
 __all__ = ["SmtpSettings", "compose", "send"]
 
-_TITLES = {
-    "due_soon": "Due soon",
-    "due_today": "Due today",
-    "overdue": "Overdue",
-    "overdue_reminder": "Still overdue",
-}
-
 
 @dataclass(frozen=True)
 class SmtpSettings:
@@ -37,20 +30,11 @@ class SmtpSettings:
 
 
 def _lines(message: AlertMessage) -> list[tuple[str, str]]:
-    lines = [
-        ("Partnership", message.partnership),
-        ("Case", message.case_reference or "-"),
-        ("Deadline", message.clock.replace("_", " ")),
-        ("Due", message.due_on.strftime("%a %d %b %Y")),
-    ]
-    if message.working_days_overdue:
-        lines.append(("Overdue by", message.overdue_by))
-    lines.append(("Open", message.link))
-    return lines
+    return [*message.facts(), ("Open", message.link)]
 
 
 def compose(message: AlertMessage, *, to: str, sender: str, message_id: str) -> EmailMessage:
-    title = f"{_TITLES[message.rung]}: {message.clock.replace('_', ' ')}"
+    title = message.title
     reference = f" ({message.case_reference})" if message.case_reference else ""
     mail = EmailMessage()
     mail["Subject"] = f"[{message.partnership}] {title}{reference}"

@@ -18,24 +18,10 @@ from review_engine.alerts.webhooks import AlertMessage, Outcome, retry_after
 
 __all__ = ["card", "post_card"]
 
-_TITLES = {
-    "due_soon": "Due soon",
-    "due_today": "Due today",
-    "overdue": "Overdue",
-    "overdue_reminder": "Still overdue",
-}
-
 
 def card(message: AlertMessage) -> dict[str, Any]:
     """The Workflows message: one Adaptive Card (schema 1.4) with the facts and a link."""
-    facts = [
-        {"title": "Partnership", "value": message.partnership},
-        {"title": "Case", "value": message.case_reference or "—"},
-        {"title": "Deadline", "value": message.clock.replace("_", " ")},
-        {"title": "Due", "value": message.due_on.strftime("%a %d %b %Y")},
-    ]
-    if message.working_days_overdue:
-        facts.append({"title": "Overdue by", "value": message.overdue_by})
+    facts = [{"title": name, "value": value} for name, value in message.facts()]
     content: dict[str, Any] = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
@@ -45,7 +31,7 @@ def card(message: AlertMessage) -> dict[str, Any]:
                 "type": "TextBlock",
                 "size": "Medium",
                 "weight": "Bolder",
-                "text": f"{_TITLES[message.rung]}: {message.clock.replace('_', ' ')}",
+                "text": message.title,
                 "wrap": True,
             },
             {"type": "FactSet", "facts": facts},

@@ -23,6 +23,13 @@ __all__ = ["AlertMessage", "Outcome", "post", "retry_after", "signature"]
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
+_TITLES = {
+    "due_soon": "Due soon",
+    "due_today": "Due today",
+    "overdue": "Overdue",
+    "overdue_reminder": "Still overdue",
+}
+
 
 @dataclass(frozen=True)
 class AlertMessage:
@@ -39,6 +46,23 @@ class AlertMessage:
     due_on: date
     working_days_overdue: int
     link: str
+
+    @property
+    def title(self) -> str:
+        """What a person reads first, e.g. "Overdue: rapid review"."""
+        return f"{_TITLES[self.rung]}: {self.clock.replace('_', ' ')}"
+
+    def facts(self) -> list[tuple[str, str]]:
+        """The facts a card or an email lists, in order (never who: see the module)."""
+        facts = [
+            ("Partnership", self.partnership),
+            ("Case", self.case_reference or "-"),
+            ("Deadline", self.clock.replace("_", " ")),
+            ("Due", self.due_on.strftime("%a %d %b %Y")),
+        ]
+        if self.working_days_overdue:
+            facts.append(("Overdue by", self.overdue_by))
+        return facts
 
     @property
     def overdue_by(self) -> str:
