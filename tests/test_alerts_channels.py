@@ -26,10 +26,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from review_engine.alerts.cli import worker_settings
 from review_engine.alerts.deliver import WorkerSettings, deliver_due
 from review_engine.alerts.mail import compose
-from review_engine.alerts.webhooks import AlertMessage
+from review_engine.alerts.messages import AlertMessage
+from review_engine.alerts.runner import worker_settings
 from review_engine.app import create_app
 from review_engine.auth.models import Role
 from review_engine.auth.service import create_api_key

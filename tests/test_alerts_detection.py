@@ -292,7 +292,7 @@ def test_alerts_run_and_status_on_the_command_line(
     assert result.exit_code == 0, result.output
     assert result.stdout == (
         "alerts as of 2026-09-01: 1 deadline(s) on the ladder, 1 alert(s) raised, "
-        "2 rung(s) skipped\n"
+        "2 rung(s) skipped, 0 delivery(ies) queued\n"
         "deliveries: 0 delivered, 0 to retry, 0 failed, 0 cancelled (no longer due)\n"
     )
     status = runner.invoke(cli, ["alerts", "status"])

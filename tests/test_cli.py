@@ -177,7 +177,7 @@ def test_serve_migrates_sqlite_then_runs_uvicorn(
     assert result.exit_code == 0, result.output
     assert calls == [
         (
-            ("review_engine.app:create_app",),
+            ("review_engine.app:served_app",),
             {"factory": True, "host": "127.0.0.1", "port": port, "workers": 2},
         )
     ]

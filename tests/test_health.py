@@ -22,6 +22,7 @@ def test_readyz_is_ok_on_a_migrated_database(client: TestClient) -> None:
             "last_run_as_of": None,
             "pending_deliveries": 0,
             "failed_deliveries": 0,
+            "runner": None,
         },
     }
 

@@ -16,6 +16,7 @@ from review_engine.actions.router import router as actions_router
 from review_engine.agencies.router import router as agencies_router
 from review_engine.alerts.health import AlertsHealth, alerts_health
 from review_engine.alerts.router import router as alerts_router
+from review_engine.alerts.runner import Scheduler
 from review_engine.body_limit import MAX_BODY_BYTES, BodySizeLimitMiddleware
 from review_engine.cases.event_routes import router as case_events_router
 from review_engine.cases.router import router as cases_router
@@ -58,14 +59,20 @@ def operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app. The engine is created now and disposed when the lifespan ends."""
+def create_app(settings: Settings | None = None, *, run_alerts: bool = False) -> FastAPI:
+    """Build the app. The engine is created now and disposed when the lifespan ends. With
+    `run_alerts`, the lifespan also runs the alert runner in a background thread."""
     settings = settings or get_settings()
     engine = create_db_engine(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        scheduler = Scheduler(engine, settings) if run_alerts else None
+        if scheduler is not None:
+            scheduler.start()
         yield
+        if scheduler is not None:
+            scheduler.stop()
         engine.dispose()
 
     app = ReviewEngineAPI(
@@ -127,4 +134,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-__all__ = ["API_TITLE", "API_VERSION", "ReviewEngineAPI", "create_app", "operation_id"]
+def served_app() -> FastAPI:
+    """The app `review-engine serve` runs (a uvicorn factory): with the alert runner unless
+    REVIEW_ENGINE_SERVE_ALERTS=false."""
+    settings = get_settings()
+    return create_app(settings, run_alerts=settings.serve_alerts)
+
+
+__all__ = [
+    "API_TITLE",
+    "API_VERSION",
+    "ReviewEngineAPI",
+    "create_app",
+    "operation_id",
+    "served_app",
+]

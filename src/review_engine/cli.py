@@ -156,7 +156,7 @@ def serve(
         _migrate(settings)
     else:
         _usable_engine(settings).dispose()
-    uvicorn.run("review_engine.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run("review_engine.app:served_app", factory=True, host=host, port=port, workers=workers)
 
 
 @demo_app.command("load")
@@ -205,7 +205,7 @@ def demo_run(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
     typer.echo(f"an admin key for this demo (shown once{earlier}):")
     typer.echo(f"  export KEY={raw_key}")
     typer.echo(f'  curl -H "Authorization: Bearer $KEY" {url}/cases')
-    uvicorn.run("review_engine.app:create_app", factory=True, host=host, port=port)
+    uvicorn.run("review_engine.app:served_app", factory=True, host=host, port=port)
 
 
 @db_app.command("upgrade")

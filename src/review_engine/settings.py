@@ -44,8 +44,18 @@ class Settings(BaseSettings):
     alert_reminder_working_days: int = Field(default=5, ge=1, le=60)
     """Working days between reminders for a deadline still overdue."""
 
-    alert_interval_minutes: int = Field(default=15, ge=1, le=1440)
-    """How often `review-engine alerts run` (without `--once`) detects and delivers."""
+    alert_interval_minutes: float = Field(default=15, gt=0, le=1440)
+    """How often the alert runner (in `serve`, or `review-engine alerts run`) detects and
+    delivers. Fractions are allowed (tests use seconds)."""
+
+    serve_alerts: bool = True
+    """`serve` runs the alert runner in each server process (one of them detects at a time,
+    by the runner lease; all of them deliver). Turn off when `review-engine alerts run`
+    runs separately."""
+
+    alert_digest_hour: int = Field(default=7, ge=0, le=23)
+    """From this hour (in `timezone`) on each working day, daily-digest subscriptions get
+    that day's digest."""
 
     allow_private_targets: bool = False
     """Tests only: let webhook targets be http and internal hosts (loopback, private)."""

@@ -1,82 +1,41 @@
 """`review-engine alerts`: run detection and delivery now or on a schedule, and show how it
 is doing.
 
-`run` without `--once` detects every `REVIEW_ENGINE_ALERT_INTERVAL_MINUTES`. Several runners
-at once are safe: each rung is one row (a unique constraint), and on PostgreSQL a runner
-that finds another detecting skips that round (an advisory lock); SQLite serialises them.
-`status` exits 1 when the last run is older than two intervals, so a monitor can page
-someone about a stuck runner.
+`run` without `--once` runs a round every `REVIEW_ENGINE_ALERT_INTERVAL_MINUTES`, detecting
+only while it holds the runner lease (`runner.py`), as `serve` does. Several runners at once
+are safe: each rung is one row (a unique constraint). `status` exits 1 when the last run is
+older than two intervals, so a monitor can page someone about a stuck runner.
 """
 
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import typer
 
-from review_engine.alerts.deliver import WorkerSettings, deliver_due
-from review_engine.alerts.detection import detect
 from review_engine.alerts.health import alerts_health, last_run
-from review_engine.alerts.ladder import Ladder
-from review_engine.alerts.mail import SmtpSettings
+from review_engine.alerts.runner import Round, holder_name, run_round
 from review_engine.cli_support import EXIT_REFUSED, database_session, settings_or_exit
 from review_engine.db import utcnow
-from review_engine.deadline_context import clock_context
-from review_engine.settings import Settings
 
 alerts_app = typer.Typer(no_args_is_help=True, help="Overdue alerts: detection and its status.")
 
 
-def ladder_of(settings: Settings) -> Ladder:
-    return Ladder(
-        due_soon_working_days=settings.due_soon_working_days,
-        reminder_every_working_days=settings.alert_reminder_working_days,
-    )
-
-
-def worker_settings(settings: Settings) -> WorkerSettings:
-    return WorkerSettings(
-        allow_private_targets=settings.allow_private_targets,
-        public_base_url=settings.public_base_url,
-        smtp=SmtpSettings(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            security=settings.smtp_security,
-            username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value(),
-            sender=settings.smtp_from,
-        ),
-    )
-
-
-def _run_once(settings: Settings, as_of: date | None) -> None:
-    """Detection, then a pass of the delivery worker over the outbox."""
-    context = clock_context(settings)
-    with database_session(settings) as session:
-        found = detect(
-            session=session,
-            calendar=context.calendar,
-            ladder=ladder_of(settings),
-            as_of=as_of or context.today,
-            started_at=utcnow(),
+def _report(outcome: Round) -> None:
+    found = outcome.detected
+    if not outcome.detecting:
+        typer.echo("another process holds the runner lease and detects; delivering only")
+    elif found is None:
+        typer.echo("another runner is detecting now; skipped this round")
+    else:
+        typer.echo(
+            f"alerts as of {found.as_of.isoformat()}: {found.deadlines} deadline(s) on the "
+            f"ladder, {found.raised} alert(s) raised, {found.skipped} rung(s) skipped, "
+            f"{found.deliveries} delivery(ies) queued"
         )
-        engine = session.get_bind().engine
-        if found is None:
-            typer.echo("another runner is detecting now; skipped this round")
-        else:
-            typer.echo(
-                f"alerts as of {found.as_of.isoformat()}: {found.deadlines} deadline(s) on the "
-                f"ladder, {found.raised} alert(s) raised, {found.skipped} rung(s) skipped"
-            )
-        sent = deliver_due(
-            engine=engine,
-            calendar=context.calendar,
-            now=utcnow(),
-            today=context.today,
-            settings=worker_settings(settings),
-        )
+    sent = outcome.delivered
     typer.echo(
         f"deliveries: {sent.delivered} delivered, {sent.retrying} to retry, "
         f"{sent.failed} failed, {sent.cancelled} cancelled (no longer due)"
@@ -96,14 +55,19 @@ def alerts_run(
         ),
     ] = None,
 ) -> None:
-    """Record the alerts every running deadline has reached (once, or on a schedule)."""
+    """Record the alerts every running deadline has reached and send them (once, or on a
+    schedule). On a schedule it detects only while it holds the runner lease (so does each
+    `serve` process, unless REVIEW_ENGINE_SERVE_ALERTS=false); `--once` detects regardless."""
     settings = settings_or_exit()
     day = as_of.date() if as_of is not None else None
-    while True:
-        _run_once(settings, day)
-        if once:
-            return
-        time.sleep(settings.alert_interval_minutes * 60)
+    holder = None if once else holder_name()
+    with database_session(settings) as session:
+        engine = session.get_bind().engine
+        while True:
+            _report(run_round(engine, settings, holder=holder, as_of=day))
+            if once:
+                return
+            time.sleep(settings.alert_interval_minutes * 60)
 
 
 @alerts_app.command("status")
@@ -114,7 +78,9 @@ def alerts_status() -> None:
         last = last_run(session)
         health = alerts_health(session)
     if last is None:
-        typer.echo("no detection run yet: start `review-engine alerts run`", err=True)
+        typer.echo(
+            "no detection run yet: is `review-engine serve` (or `alerts run`) running?", err=True
+        )
         raise typer.Exit(code=EXIT_REFUSED)
     age = utcnow() - last.finished_at
     minutes = int(age.total_seconds() // 60)
@@ -122,12 +88,13 @@ def alerts_status() -> None:
         f"last run: {last.finished_at.isoformat(timespec='seconds')} ({minutes} min ago), "
         f"as of {last.as_of.isoformat()}: {last.deadlines} deadline(s) on the ladder, "
         f"{last.raised} raised, {last.skipped} skipped; deliveries: "
-        f"{health.pending_deliveries} waiting, {health.failed_deliveries} failed"
+        f"{health.pending_deliveries} waiting, {health.failed_deliveries} failed; "
+        f"detecting: {health.runner or 'no process holds the lease'}"
     )
     if age > timedelta(minutes=2 * settings.alert_interval_minutes):
         typer.echo(
-            f"stale: no run in the last {2 * settings.alert_interval_minutes} minutes; "
-            "is `review-engine alerts run` running?",
+            f"stale: no run in the last {2 * settings.alert_interval_minutes:g} minutes; "
+            "is `review-engine serve` (or `alerts run`) running?",
             err=True,
         )
         raise typer.Exit(code=EXIT_REFUSED)

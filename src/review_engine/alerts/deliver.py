@@ -1,6 +1,8 @@
-"""The delivery worker: claims due deliveries from the outbox, checks each is still worth
-sending (its deadline still runs, with the same due date; its subscription still enabled),
-sends it with no transaction open, and records the attempt.
+"""The delivery worker: claims due deliveries from the outbox, composes what each is to say
+as things stand (`compose.py`: nothing when its deadline no longer runs, or a digest has
+nothing left to list, or its subscription is disabled: then it is cancelled), sends it with
+no transaction open, and records the attempt (a delivery that fails for good raises a
+fallback email: `outbox.record_outcome`).
 
 Several workers (in several processes) may run at once: each claims different deliveries
 (see `outbox.claim_due`).
@@ -15,23 +17,20 @@ from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from review_engine.actions.models import Action, running_action
+from review_engine.alerts.compose import Composer
+from review_engine.alerts.ladder import Ladder
 from review_engine.alerts.mail import SmtpSettings, compose, send
-from review_engine.alerts.models import Alert, Delivery, Subscription
+from review_engine.alerts.messages import Message
+from review_engine.alerts.models import Delivery, Subscription
 from review_engine.alerts.outbox import claim_due, record_outcome
 from review_engine.alerts.targets import internal_address
 from review_engine.alerts.teams import post_card
-from review_engine.alerts.webhooks import TIMEOUT, AlertMessage, Outcome, post
+from review_engine.alerts.webhooks import TIMEOUT, Outcome, post
 from review_engine.calendar import Calendar
-from review_engine.cases.models import Case, CaseDeadline, running_deadline
-from review_engine.contributions.models import Contribution, outstanding_contribution
-from review_engine.partnerships.models import Partnership
 
 __all__ = ["Delivered", "WorkerSettings", "deliver_due"]
-
-_LINKS = {"case": "/cases/{id}", "action": "/actions/{id}", "contribution": "/contributions/{id}"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,7 @@ class WorkerSettings:
     allow_private_targets: bool = False
     public_base_url: str = ""  # prefixed to each link; empty: links are paths
     smtp: SmtpSettings = SmtpSettings()
+    ladder: Ladder = Ladder()  # what a digest lists
 
 
 @dataclass
@@ -52,56 +52,19 @@ class Delivered:
     statuses: list[str] = field(default_factory=list)
 
 
-def _still_due(session: Session, alert: Alert) -> bool:
-    """Whether the deadline the alert is about still runs, due on the same day."""
-    if alert.subject_type == "case":
-        deadline = select(CaseDeadline.id).where(
-            running_deadline(),
-            col(CaseDeadline.case_id) == alert.subject_id,
-            col(CaseDeadline.name) == alert.clock,
-            col(CaseDeadline.due_on) == alert.due_on,
-        )
-        return session.exec(deadline).first() is not None
-    if alert.subject_type == "action":
-        action = select(Action.id).where(
-            running_action(), col(Action.id) == alert.subject_id, col(Action.due_on) == alert.due_on
-        )
-        return session.exec(action).first() is not None
-    contribution = select(Contribution.id).where(
-        outstanding_contribution(),
-        col(Contribution.id) == alert.subject_id,
-        col(Contribution.due_on) == alert.due_on,
-    )
-    return session.exec(contribution).first() is not None
-
-
-def _message(
-    session: Session, alert: Alert, calendar: Calendar, today: date, base_url: str
-) -> AlertMessage:
-    partnership = session.get(Partnership, alert.partnership_id)
-    case = session.get(Case, alert.case_id) if alert.case_id else None
-    overdue = calendar.working_days_between(alert.due_on, today) if today > alert.due_on else 0
-    return AlertMessage(
-        alert_id=str(alert.id),
-        rung=alert.rung,
-        sequence=alert.sequence,
-        partnership=partnership.code if partnership else "",
-        subject=alert.subject_type,
-        subject_id=str(alert.subject_id),
-        case_reference=case.reference if case else None,
-        clock=alert.clock,
-        due_on=alert.due_on,
-        working_days_overdue=overdue,
-        link=base_url.rstrip("/") + _LINKS[alert.subject_type].format(id=alert.subject_id),
-    )
-
-
 def _secrets(subscription: Subscription, now: datetime) -> list[str]:
     secrets = [subscription.secret] if subscription.secret else []
     until = subscription.previous_secret_until
     if subscription.previous_secret and until is not None and until > now:
         secrets.append(subscription.previous_secret)
     return secrets
+
+
+def _cancel(session: Session, delivery: Delivery) -> str:
+    delivery.status = "cancelled"  # never sent stale
+    session.add(delivery)
+    session.commit()
+    return "cancelled"
 
 
 def _send_one(
@@ -118,21 +81,20 @@ def _send_one(
         delivery = session.get(Delivery, delivery_id)
         if delivery is None or delivery.status != "pending":
             return "gone"
-        alert = session.get(Alert, delivery.alert_id)
         subscription = session.get(Subscription, delivery.subscription_id)
-        assert alert is not None  # foreign keys
-        assert subscription is not None
-        if not subscription.enabled or not _still_due(session, alert):
-            delivery.status = "cancelled"  # never sent stale
-            session.add(delivery)
-            session.commit()
-            return "cancelled"
-        message = _message(session, alert, calendar, today, settings.public_base_url)
-        channel, target, secrets = (
-            subscription.channel,
-            subscription.target,
-            _secrets(subscription, now),
-        )
+        assert subscription is not None  # foreign key
+        composer = Composer(session, calendar, settings.ladder, today, settings.public_base_url)
+        message: Message | None
+        if delivery.kind == "fallback":
+            # Sent even when the subscription is disabled: a 410 is one way to fail.
+            message = composer.fallback(delivery, subscription)
+            channel, target, secrets = "email", delivery.target or "", []
+        else:
+            message = composer.of(delivery, subscription) if subscription.enabled else None
+            channel, target = subscription.channel, subscription.target
+            secrets = _secrets(subscription, now)
+        if message is None:
+            return _cancel(session, delivery)
         subscription_id = subscription.id
         session.rollback()  # no transaction (or SQLite write lock) open while we send
         outcome = _attempt(client, channel, target, delivery_id, now, message, secrets, settings)
@@ -150,7 +112,7 @@ def _attempt(
     target: str,
     delivery_id: uuid.UUID,
     now: datetime,
-    message: AlertMessage,
+    message: Message,
     secrets: list[str],
     settings: WorkerSettings,
 ) -> Outcome:

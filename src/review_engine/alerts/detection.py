@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import text, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from review_engine.actions.models import Action, running_action
+from review_engine.alerts.inserts import insert_new
 from review_engine.alerts.ladder import Ladder, reached
 from review_engine.alerts.models import ACTION_CLOCK, CONTRIBUTION_CLOCK, Alert, AlertRun
-from review_engine.alerts.outbox import enqueue
+from review_engine.alerts.outbox import enqueue, enqueue_digests
 from review_engine.calendar import Calendar
 from review_engine.cases.models import Case, CaseDeadline, running_deadline
 from review_engine.contributions.models import Contribution, outstanding_contribution
@@ -57,7 +57,7 @@ class Detected:
     deadlines: int
     raised: int
     skipped: int
-    deliveries: int = 0  # added to the outbox for the raised ones
+    deliveries: int = 0  # added to the outbox: of the raised alerts, and the day's digests
 
 
 def running_deadlines(*, session: Session, horizon: date, as_of: date) -> Iterator[RunningDeadline]:
@@ -99,20 +99,6 @@ def running_deadlines(*, session: Session, horizon: date, as_of: date) -> Iterat
         )
 
 
-def _insert_new(session: Session, rows: list[dict[str, object]]) -> list[uuid.UUID]:
-    """Inserts the rows whose rung is not recorded yet; returns the ids inserted."""
-    if not rows:
-        return []
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(Alert)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=_UNIQUE)
-        .returning(col(Alert.id))  # only the rows inserted (rowcount is not reliable here)
-    )
-    return [inserted for (inserted,) in session.execute(statement).all()]
-
-
 def _only_runner(session: Session) -> bool:
     """On PostgreSQL, whether this transaction holds the detection lock (another runner
     holding it is detecting now). SQLite serialises writers: always True."""
@@ -123,11 +109,19 @@ def _only_runner(session: Session) -> bool:
 
 
 def detect(
-    *, session: Session, calendar: Calendar, ladder: Ladder, as_of: date, started_at: datetime
+    *,
+    session: Session,
+    calendar: Calendar,
+    ladder: Ladder,
+    as_of: date,
+    started_at: datetime,
+    digests: bool = True,
+    runner: str | None = None,
 ) -> Detected | None:
     """Records, for every running deadline, the furthest rung it has reached by `as_of` as
-    raised and any earlier rung not recorded before as skipped; commits with a run record.
-    None when another runner is detecting at this moment (PostgreSQL)."""
+    raised and any earlier rung not recorded before as skipped; with `digests`, on a working
+    day, the day's digests too; commits with a run record (naming the `runner`). None when
+    another runner is detecting at this moment (PostgreSQL)."""
     if not _only_runner(session):
         session.rollback()
         return None
@@ -137,11 +131,13 @@ def detect(
     raised: list[dict[str, object]] = []
     skipped: list[dict[str, object]] = []
     begun = 0
+    furthest: dict[uuid.UUID, set[str]] = {}  # by partnership: what a digest would list
     for deadline in deadlines:
         rungs = reached(deadline.due_on, as_of, ladder, calendar)
         if not rungs:
             continue
         begun += 1
+        furthest.setdefault(deadline.partnership_id, set()).add(rungs[-1].name)
         mine = recorded.get((deadline.subject_type, deadline.subject_id, deadline.clock), set())
         for rung in rungs:
             if (rung.name, rung.sequence, deadline.due_on) in mine:
@@ -164,15 +160,18 @@ def detect(
             (raised if rung == rungs[-1] else skipped).append(row)
     # Only the rows this run inserted count; a concurrent runner's are ignored. The
     # deliveries of the raised ones commit with them (the outbox).
-    skipped_ids = _insert_new(session, skipped)
-    raised_ids = _insert_new(session, raised)
+    skipped_ids = insert_new(session, Alert, skipped, _UNIQUE)
+    raised_ids = insert_new(session, Alert, raised, _UNIQUE)
     new_alerts = session.exec(select(Alert).where(col(Alert.id).in_(raised_ids))).all()
+    deliveries = enqueue(session, new_alerts)
+    if digests and calendar.is_working_day(as_of):
+        deliveries += enqueue_digests(session, digest_on=as_of, reached=furthest, now=utcnow())
     found = Detected(
         as_of=as_of,
         deadlines=begun,
         skipped=len(skipped_ids),
         raised=len(raised_ids),
-        deliveries=enqueue(session, new_alerts),
+        deliveries=deliveries,
     )
     session.add(
         AlertRun(
@@ -181,6 +180,7 @@ def detect(
             deadlines=found.deadlines,
             raised=found.raised,
             skipped=found.skipped,
+            runner=runner,
         )
     )
     session.commit()

@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from review_engine.alerts.models import AlertRun, Delivery
+from review_engine.alerts.models import LEASE_NAME, AlertRun, Delivery, RunnerLease
+from review_engine.db import utcnow
 
 __all__ = ["AlertsHealth", "alerts_health", "last_run"]
 
@@ -21,6 +22,12 @@ class AlertsHealth(BaseModel):
     last_run_as_of: date | None
     pending_deliveries: int = Field(description="In the outbox, not yet sent.")
     failed_deliveries: int = Field(description="Given up after about three days of retries.")
+    runner: str | None = Field(
+        description=(
+            "The process that detects (host:pid:tag) while its lease runs; null when none "
+            "holds it (no runner has run for two intervals)."
+        )
+    )
 
 
 def last_run(session: Session) -> AlertRun | None:
@@ -38,7 +45,9 @@ def alerts_health(session: Session) -> AlertsHealth:
             .group_by(col(Delivery.status))
         ).all()
     )
+    lease = session.get(RunnerLease, LEASE_NAME)
     return AlertsHealth(
+        runner=lease.holder if lease is not None and lease.expires_at > utcnow() else None,
         last_run_at=run.finished_at if run else None,
         last_run_as_of=run.as_of if run else None,
         pending_deliveries=counts.get("pending", 0),

@@ -1,4 +1,4 @@
-"""An alert as an email: plain text and HTML, sent through the deployment's SMTP server
+"""A message as an email: plain text and HTML, sent through the deployment's SMTP server
 (STARTTLS, implicit TLS, or none for a relay on loopback) with the standard library's
 `smtplib`. The `Message-ID` is the delivery's, so a resend is the same message to a mail
 client that keeps ids. Like every alert, it says what is due and where, never who.
@@ -13,7 +13,8 @@ import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from review_engine.alerts.webhooks import AlertMessage, Outcome
+from review_engine.alerts.messages import Message, Section
+from review_engine.alerts.webhooks import Outcome
 
 __all__ = ["SmtpSettings", "compose", "send"]
 
@@ -29,28 +30,35 @@ class SmtpSettings:
     timeout: float = 10.0
 
 
-def _lines(message: AlertMessage) -> list[tuple[str, str]]:
-    return [*message.facts(), ("Open", message.link)]
+def _text(section: Section) -> str:
+    heading = f"{section.heading}\n" if section.heading else ""
+    link = [("Open", section.link)] if section.link else []
+    return heading + "".join(f"{name}: {value}\n" for name, value in [*section.facts, *link])
 
 
-def compose(message: AlertMessage, *, to: str, sender: str, message_id: str) -> EmailMessage:
-    title = message.title
-    reference = f" ({message.case_reference})" if message.case_reference else ""
-    mail = EmailMessage()
-    mail["Subject"] = f"[{message.partnership}] {title}{reference}"
-    mail["From"] = sender
-    mail["To"] = to
-    mail["Message-ID"] = f"<{message_id}@review-engine>"
-    lines = _lines(message)
-    mail.set_content(f"{title}\n\n" + "".join(f"{name}: {value}\n" for name, value in lines))
+def _html(section: Section) -> str:
+    heading = f"<h2>{html.escape(section.heading)}</h2>" if section.heading else ""
+    link = [("Open", section.link)] if section.link else []
     rows = "".join(
         f'<tr><th scope="row" align="left">{html.escape(name)}</th>'
         f"<td>{html.escape(value)}</td></tr>"
-        for name, value in lines
+        for name, value in [*section.facts, *link]
     )
+    return f"{heading}<table>{rows}</table>"
+
+
+def compose(message: Message, *, to: str, sender: str, message_id: str) -> EmailMessage:
+    mail = EmailMessage()
+    mail["Subject"] = message.subject_line
+    mail["From"] = sender
+    mail["To"] = to
+    mail["Message-ID"] = f"<{message_id}@review-engine>"
+    sections = message.sections()
+    mail.set_content(f"{message.title}\n\n" + "\n".join(_text(s) for s in sections))
     mail.add_alternative(
-        f'<!doctype html><html lang="en"><body><h1>{html.escape(title)}</h1>'
-        f"<table>{rows}</table></body></html>",
+        f'<!doctype html><html lang="en"><body><h1>{html.escape(message.title)}</h1>'
+        + "".join(_html(s) for s in sections)
+        + "</body></html>",
         subtype="html",
     )
     return mail

@@ -76,14 +76,32 @@ class AlertRun(SQLModel, table=True):
     deadlines: int  # running deadlines whose ladder had begun
     raised: int
     skipped: int
+    runner: str | None = Field(default=None, max_length=100)  # the lease holder that ran it
+
+
+LEASE_NAME = "alert-detection"
+"""The runner lease's row: whoever holds it detects (`runner.py`)."""
+
+
+class RunnerLease(SQLModel, table=True):
+    """Who runs detection: one holder at a time, until `expires_at` (renewed each round).
+    A row, so it works on SQLite as well as PostgreSQL and across machines."""
+
+    __tablename__ = "runner_lease"
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(max_length=100)
+    expires_at: datetime
 
 
 Channel = Literal["webhook", "teams", "email"]
 Digest = Literal["none", "daily"]
 DeliveryStatus = Literal["pending", "delivered", "failed", "cancelled"]
+DeliveryKind = Literal["alert", "digest", "fallback"]
 CHANNELS: tuple[str, ...] = get_args(Channel)
 DIGESTS: tuple[str, ...] = get_args(Digest)
 DELIVERY_STATUSES: tuple[str, ...] = get_args(DeliveryStatus)
+DELIVERY_KINDS: tuple[str, ...] = get_args(DeliveryKind)
 
 _subscription_version = Column("version", Integer, nullable=False)
 
@@ -119,19 +137,42 @@ class Subscription(SQLModel, table=True):
 
 
 class Delivery(SQLModel, table=True):
-    """The outbox: one alert to one subscription, written with the alert, sent by a worker.
-    Its id is the message id a receiver sees on every attempt (`webhook-id`)."""
+    """The outbox: one message to one subscription, sent by a worker. Its id is the message
+    id a receiver sees on every attempt (`webhook-id`). A message is one of:
+
+    - `alert`: one raised alert, written with the alert;
+    - `digest`: a daily digest subscription's message for `digest_on` (what it lists is
+      read when it is sent, so it is never stale);
+    - `fallback`: an email to a partnership's fallback address (`target`) saying that the
+      delivery `fallback_for` failed, with what it was to say.
+    """
 
     __tablename__ = "delivery"
     __table_args__ = (
         UniqueConstraint("alert_id", "subscription_id", name="uq_delivery_alert"),
+        UniqueConstraint("subscription_id", "digest_on", name="uq_delivery_digest"),
+        UniqueConstraint("fallback_for", "target", name="uq_delivery_fallback"),
         CheckConstraint(one_of("status", DELIVERY_STATUSES), name="status"),
+        CheckConstraint(one_of("kind", DELIVERY_KINDS), name="kind"),
+        CheckConstraint(
+            "(kind = 'alert' AND alert_id IS NOT NULL AND digest_on IS NULL"
+            " AND fallback_for IS NULL)"
+            " OR (kind = 'digest' AND digest_on IS NOT NULL AND alert_id IS NULL"
+            " AND fallback_for IS NULL)"
+            " OR (kind = 'fallback' AND fallback_for IS NOT NULL AND target IS NOT NULL"
+            " AND alert_id IS NULL AND digest_on IS NULL)",
+            name="kind_fields",
+        ),
         Index("ix_delivery_due", "status", "next_attempt_at"),
         Index("ix_delivery_listing", "created_at", "id"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    alert_id: uuid.UUID = Field(foreign_key="alert.id")
+    kind: str = Field(default="alert", max_length=10)
+    alert_id: uuid.UUID | None = Field(default=None, foreign_key="alert.id")
+    digest_on: date | None = None
+    fallback_for: uuid.UUID | None = Field(default=None, foreign_key="delivery.id")
+    target: str | None = Field(default=None, max_length=320)  # a fallback's address
     subscription_id: uuid.UUID = Field(foreign_key="subscription.id", index=True)
     status: str = Field(default="pending", max_length=10)
     attempts: int = 0

@@ -13,15 +13,16 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from review_engine.alerts.inserts import insert_new
 from review_engine.alerts.models import Alert, Delivery, DeliveryAttempt, Subscription
 from review_engine.alerts.webhooks import Outcome
 from review_engine.partnerships.models import Partnership
 
-__all__ = ["BACKOFF", "LEASE", "claim_due", "enqueue", "record_outcome"]
+__all__ = ["BACKOFF", "LEASE", "claim_due", "enqueue", "enqueue_digests", "record_outcome"]
 
 LEASE = timedelta(minutes=5)
 """How long a claimed delivery is left to its worker before another may send it again."""
@@ -55,6 +56,68 @@ def enqueue(session: Session, alerts: Sequence[Alert]) -> int:
                 session.add(Delivery(alert_id=alert.id, subscription_id=subscription.id))
                 added += 1
     return added
+
+
+def _new_delivery(subscription_id: uuid.UUID, now: datetime, **kind: object) -> dict[str, object]:
+    return {
+        "id": uuid.uuid4(),
+        "subscription_id": subscription_id,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        **kind,
+    }
+
+
+def enqueue_digests(
+    session: Session, *, digest_on: date, reached: dict[uuid.UUID, set[str]], now: datetime
+) -> int:
+    """Adds the day's digest of each enabled daily-digest subscription for which something
+    is at a rung it wants (`reached`: the furthest rungs reached, by partnership id). Once a
+    day each: `uq_delivery_digest` decides. Runs in the caller's transaction."""
+    subscriptions = session.exec(
+        select(Subscription).where(
+            col(Subscription.enabled).is_(True), col(Subscription.digest) == "daily"
+        )
+    ).all()
+    if not subscriptions:
+        return 0
+    codes = dict(session.exec(select(Partnership.id, Partnership.code)).all())
+    rungs_of = {codes.get(partnership_id): rungs for partnership_id, rungs in reached.items()}
+    rows = [
+        _new_delivery(subscription.id, now, kind="digest", digest_on=digest_on)
+        for subscription in subscriptions
+        if any(
+            rungs_of.get(code, set()) & set(subscription.alert_types)
+            for code in subscription.partnerships
+        )
+    ]
+    return len(insert_new(session, Delivery, rows, ("subscription_id", "digest_on")))
+
+
+def _enqueue_fallbacks(
+    session: Session, delivery: Delivery, subscription: Subscription, now: datetime
+) -> None:
+    """A failed alert or digest: an email to the fallback address of each partnership it
+    was about that has one (once per address: `uq_delivery_fallback`)."""
+    if delivery.kind == "fallback":
+        return  # a fallback that fails has no fallback of its own
+    about = select(Partnership.alert_fallback_email).where(
+        col(Partnership.alert_fallback_email).is_not(None)
+    )
+    if delivery.kind == "alert":
+        alert = session.get(Alert, delivery.alert_id)
+        assert alert is not None  # foreign key
+        about = about.where(col(Partnership.id) == alert.partnership_id)
+    else:
+        about = about.where(col(Partnership.code).in_(subscription.partnerships))
+    addresses = sorted({address for address in session.exec(about) if address})
+    rows = [
+        _new_delivery(subscription.id, now, kind="fallback", fallback_for=delivery.id, target=to)
+        for to in addresses
+    ]
+    insert_new(session, Delivery, rows, ("fallback_for", "target"))
 
 
 def claim_due(session: Session, *, now: datetime, limit: int) -> list[uuid.UUID]:
@@ -94,7 +157,8 @@ def record_outcome(
     now: datetime,
 ) -> None:
     """Records an attempt and what it means: delivered (2xx); the subscription disabled (410
-    Gone); a retry later; or failed once retries run out. Commits."""
+    Gone); a retry later; or failed once retries run out. A delivery that fails raises a
+    fallback email to its partnerships' fallback addresses. Commits."""
     delivery.attempts += 1
     delivery.last_attempt_at = now
     delivery.last_status_code = outcome.status_code
@@ -125,4 +189,7 @@ def record_outcome(
             delivery.next_attempt_at = retry_at
     session.add(delivery)
     session.add(subscription)
+    if delivery.status == "failed":
+        session.flush()
+        _enqueue_fallbacks(session, delivery, subscription, now)
     session.commit()

@@ -298,7 +298,11 @@ def _delivery_reads(session: Session, deliveries: list[Delivery]) -> list[Delive
     return [
         DeliveryRead(
             id=delivery.id,
+            kind=delivery.kind,
             alert_id=delivery.alert_id,
+            digest_on=delivery.digest_on,
+            fallback_for=delivery.fallback_for,
+            fallback_to=delivery.target,
             subscription_id=delivery.subscription_id,
             status=delivery.status,
             attempts=attempts.get(delivery.id, []),

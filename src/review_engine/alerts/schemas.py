@@ -4,14 +4,14 @@ once, in the answer that made (or rotated) it, in a field named `secret`."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
 from review_engine.alerts.ladder import RungName
-from review_engine.alerts.models import Channel, DeliveryStatus, Digest
+from review_engine.alerts.models import Channel, DeliveryKind, DeliveryStatus, Digest
 from review_engine.optional import NotNull, no_default
 from review_engine.partnerships.models import CODE_PATTERN
 from review_engine.text import NoNul
@@ -41,7 +41,14 @@ class SubscriptionCreate(BaseModel):
     alert_types: list[RungName] | None = Field(
         default=None, min_length=1, description="Which rungs of the ladder (all when left out)."
     )
-    digest: Digest = Field(default="none", description="none, or daily (to come).")
+    digest: Digest = Field(
+        default="none",
+        description=(
+            "none: each alert as it is raised. daily: instead, one message each working day "
+            "(from REVIEW_ENGINE_ALERT_DIGEST_HOUR) listing every deadline then due soon, due "
+            "today or overdue at the rungs in alert_types; none on a day with nothing to list."
+        ),
+    )
 
 
 class SubscriptionPatch(BaseModel):
@@ -102,7 +109,16 @@ class AttemptRead(BaseModel):
 
 class DeliveryRead(BaseModel):
     id: uuid.UUID = Field(description="Also the message id receivers see (`webhook-id`).")
-    alert_id: uuid.UUID
+    kind: DeliveryKind = Field(
+        description=(
+            "alert: one alert (alert_id). digest: a daily digest (digest_on). fallback: an "
+            "email to a partnership's fallback address saying the delivery fallback_for failed."
+        )
+    )
+    alert_id: uuid.UUID | None
+    digest_on: date | None
+    fallback_for: uuid.UUID | None
+    fallback_to: str | None = Field(description="The address a fallback email went to.")
     subscription_id: uuid.UUID
     status: DeliveryStatus
     attempts: list[AttemptRead]

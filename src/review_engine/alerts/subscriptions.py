@@ -62,8 +62,6 @@ def create_subscription(
                 message="email needs a mail server: set REVIEW_ENGINE_SMTP_HOST",
             )
         )
-    if body.digest != "none":
-        errors.append(FieldError(field="body.digest", message="daily digests are to come"))
     if not errors:
         errors += check_target(body.channel, body.target, allow_private=allow_private_targets)
     if errors:

@@ -16,7 +16,9 @@ from review_engine.field_error import FieldError
 
 __all__ = ["check_target", "internal_address", "redacted"]
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+"""An email address, as far as it can be checked without sending to it."""
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 def internal_address(host: str, port: int) -> str | None:

@@ -1,91 +1,22 @@
-"""A delivery as a Standard Webhooks message: a thin JSON body, the `webhook-id`,
-`webhook-timestamp` and `webhook-signature` headers (HMAC-SHA256, signed by the reference
-`standardwebhooks` library; during a secret rotation both signatures), and one POST with
-timeouts and no redirects followed.
-
-The body says what is due and where to look, never who: no child's name, date of birth,
-address or narrative, only the partnership, the case's own reference, the clock and dates.
+"""A delivery as a Standard Webhooks message: the message's thin JSON body
+(`messages.py`), the `webhook-id`, `webhook-timestamp` and `webhook-signature` headers
+(HMAC-SHA256, signed by the reference `standardwebhooks` library; during a secret rotation
+both signatures), and one POST with timeouts and no redirects followed.
 """
 
 from __future__ import annotations
 
 import email.utils
-import json
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-__all__ = ["AlertMessage", "Outcome", "post", "retry_after", "signature"]
+__all__ = ["Outcome", "post", "retry_after", "signature"]
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-
-_TITLES = {
-    "due_soon": "Due soon",
-    "due_today": "Due today",
-    "overdue": "Overdue",
-    "overdue_reminder": "Still overdue",
-}
-
-
-@dataclass(frozen=True)
-class AlertMessage:
-    """What a receiver is told about one alert."""
-
-    alert_id: str
-    rung: str
-    sequence: int
-    partnership: str
-    subject: str  # case | action | contribution
-    subject_id: str
-    case_reference: str | None
-    clock: str
-    due_on: date
-    working_days_overdue: int
-    link: str
-
-    @property
-    def title(self) -> str:
-        """What a person reads first, e.g. "Overdue: rapid review"."""
-        return f"{_TITLES[self.rung]}: {self.clock.replace('_', ' ')}"
-
-    def facts(self) -> list[tuple[str, str]]:
-        """The facts a card or an email lists, in order (never who: see the module)."""
-        facts = [
-            ("Partnership", self.partnership),
-            ("Case", self.case_reference or "-"),
-            ("Deadline", self.clock.replace("_", " ")),
-            ("Due", self.due_on.strftime("%a %d %b %Y")),
-        ]
-        if self.working_days_overdue:
-            facts.append(("Overdue by", self.overdue_by))
-        return facts
-
-    @property
-    def overdue_by(self) -> str:
-        """How late it is, in words: "1 working day", "3 working days"."""
-        days = self.working_days_overdue
-        return f"{days} working day{'' if days == 1 else 's'}"
-
-    def body(self, sent_at: datetime) -> str:
-        data: dict[str, Any] = {
-            "alert_id": self.alert_id,
-            "rung": self.rung,
-            "reminder": self.sequence or None,
-            "partnership": self.partnership,
-            "subject": self.subject,
-            "subject_id": self.subject_id,
-            "case_reference": self.case_reference,
-            "clock": self.clock,
-            "due_on": self.due_on.isoformat(),
-            "working_days_overdue": self.working_days_overdue,
-            "link": self.link,
-        }
-        event = {"type": f"alert.{self.rung}", "timestamp": sent_at.isoformat(), "data": data}
-        return json.dumps(event, separators=(",", ":"))
 
 
 def signature(secrets: list[str], message_id: str, sent_at: datetime, body: str) -> str:

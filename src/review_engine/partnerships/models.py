@@ -37,4 +37,6 @@ class Partnership(SQLModel, table=True):
     rapid_review_clock_start: str = Field(default="notified", max_length=16)
     # Working days an agency has to return its contribution, unless a request says otherwise.
     contribution_due_working_days: int = Field(default=DEFAULT_WORKING_DAYS)
+    # Told by email when an alert to any of the partnership's subscriptions fails for good.
+    alert_fallback_email: str | None = Field(default=None, max_length=320)
     created_at: datetime = Field(default_factory=utcnow)

@@ -11,7 +11,7 @@ from review_engine.auth.dependencies import AdminDep, ManagerDep, ViewerDep
 from review_engine.cases.service import apply_rapid_review_clock_start
 from review_engine.db import SessionDep
 from review_engine.deadline_context import ClockContextDep
-from review_engine.errors import problem_responses
+from review_engine.errors import FieldError, UnprocessableContent, problem_responses
 from review_engine.idempotency import IdempotencyClaimDep
 from review_engine.pagination import (
     DEFAULT_LIMIT,
@@ -101,6 +101,7 @@ def get_partnership(code: Code, principal: ViewerDep, session: SessionDep) -> Pa
     responses=problem_responses(404, 412),
 )
 def update_partnership(
+    request: Request,
     code: Code,
     body: PartnershipUpdate,
     principal: ManagerDep,
@@ -108,6 +109,16 @@ def update_partnership(
     context: ClockContextDep,
 ) -> PartnershipRead:
     partnership = service.get_accessible(session=session, principal=principal, code=code)
+    if body.alert_fallback_email and not request.app.state.settings.smtp_host:
+        raise UnprocessableContent(
+            "The fallback email cannot be set.",
+            errors=[
+                FieldError(
+                    field="body.alert_fallback_email",
+                    message="email needs a mail server: set REVIEW_ENGINE_SMTP_HOST",
+                )
+            ],
+        )
 
     def refresh_deadlines(session: Session, partnership: Partnership) -> None:
         # The rapid review clock's start point is a partnership setting; the cases it still

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
+from review_engine.alerts.targets import EMAIL_PATTERN
 from review_engine.contributions.rules import DEFAULT_WORKING_DAYS
 from review_engine.optional import NotNull
 from review_engine.partnerships.models import CODE_PATTERN, RapidReviewClockStart
@@ -21,6 +22,18 @@ ContributionDays = Annotated[
             "Working days an agency has to return its contribution to a review, counted "
             "from the request on the clocks' calendar (a request may set its own due date)."
         ),
+    ),
+]
+FallbackEmail = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=f"({EMAIL_PATTERN})|^$"),
+    Field(
+        description=(
+            "Where to say so when an alert about this partnership cannot be delivered (its "
+            "retries ran out, or its target answered 410 Gone): an email address, or an empty "
+            "string for nowhere. Needs the deployment's mail server."
+        ),
+        examples=["safeguarding.business@north-shire.example"],
     ),
 ]
 PartnershipName = Annotated[
@@ -53,6 +66,7 @@ class PartnershipUpdate(BaseModel):
     contribution_due_working_days: Annotated[ContributionDays | SkipJsonSchema[None], NotNull] = (
         None
     )
+    alert_fallback_email: Annotated[FallbackEmail | SkipJsonSchema[None], NotNull] = None
 
 
 class PartnershipRead(BaseModel):
@@ -65,6 +79,9 @@ class PartnershipRead(BaseModel):
     name: str
     rapid_review_clock_start: RapidReviewClockStart
     contribution_due_working_days: int
+    alert_fallback_email: str | None = Field(
+        description="Told by email when an alert about this partnership cannot be delivered."
+    )
     created_at: datetime
 
 

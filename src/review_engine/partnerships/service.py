@@ -106,6 +106,8 @@ def update_partnership(
     (recomputing the partnership's deadlines) commits with them or not at all.
     """
     partnership.sqlmodel_update(changes.model_dump(exclude_unset=True, exclude_none=True))
+    if changes.alert_fallback_email == "":
+        partnership.alert_fallback_email = None  # "" says: nowhere
     session.add(partnership)
     if before_commit is not None:
         session.flush()

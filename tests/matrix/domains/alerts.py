@@ -91,7 +91,7 @@ def _bad_requests(case: dict[str, Any]) -> Iterator[tuple[Call, int | set[int]]]
         {"channel": "email", "target": "alerts@example.org", "partnerships": [HOME]},
         {"channel": "webhook", "target": TARGET, "partnerships": ["nowhere"]},
         {"channel": "webhook", "target": "ftp://127.0.0.1/x", "partnerships": [HOME]},
-        {"channel": "webhook", "target": TARGET, "partnerships": [HOME], "digest": "daily"},
+        {"channel": "webhook", "target": TARGET, "partnerships": [HOME], "digest": "weekly"},
     ):
         yield Call("POST", "/subscriptions", body=body), 422
 

@@ -23,9 +23,13 @@ BODY_SAMPLES = {
 
 
 def _bad_requests(case: dict[str, Any]) -> Iterator[tuple[Call, int | set[int]]]:
-    """A partnership that does not exist, a code taken."""
+    """A partnership that does not exist, a code taken, a fallback email that is not an
+    address or that the server (with no mail server) cannot send."""
     yield Call("GET", f"/partnerships/{MISSING_CODE}"), 404
     yield Call("POST", "/partnerships", body={"code": HOME, "name": "Again"}), 409
+    for address in ("not an address", "business@wessex.example"):
+        body = {"alert_fallback_email": address}
+        yield Call("PATCH", f"/partnerships/{HOME}", body=body), 422
 
 
 EDGES: dict[str, Edge] = {
