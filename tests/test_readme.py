@@ -92,6 +92,11 @@ def test_the_walkthrough_runs_as_written(
     # A webhook subscription: its secret, shown this once; the target without its path.
     assert re.search(r'"secret":"whsec_[A-Za-z0-9+/=]{40,}"', outputs[10])
     assert '"target":"https://alerts.example.org/…"' in outputs[10]
+    # The public feed, without a key: the demo's one published review, as JSON and RSS.
+    assert '"title":"Child K: learning from a sudden unexpected death in infancy"' in outputs[11]
+    assert '"review_type":"lcspr"' in outputs[11]
+    assert "<rss" in outputs[11]
+    assert "KM-2025-019" not in outputs[11]  # its internal reference is never public
     # The dry run wrote nothing: only the three real events moved the case.
     case_id = json.loads((tmp_path / "case.json").read_text())["id"]
     read = httpx.get(f"{live_url}/cases/{case_id}", headers={"Authorization": f"Bearer {key}"})

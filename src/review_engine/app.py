@@ -30,6 +30,8 @@ from review_engine.errors import (
 from review_engine.idempotency import IdempotencyMiddleware
 from review_engine.openapi import complete
 from review_engine.partnerships.router import router as partnerships_router
+from review_engine.publishing.archive_routes import router as archive_router
+from review_engine.publishing.router import router as public_router
 from review_engine.request_checks import NoStoreMiddleware, check_request
 from review_engine.settings import Settings, get_settings
 
@@ -104,6 +106,8 @@ def create_app(settings: Settings | None = None, *, run_alerts: bool = False) ->
     app.include_router(actions_router)
     app.include_router(contributions_router)
     app.include_router(alerts_router)
+    app.include_router(archive_router)
+    app.include_router(public_router)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process is serving requests")
     def healthz() -> dict[str, str]:

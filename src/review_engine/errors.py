@@ -18,6 +18,7 @@ Our exception hierarchy:
     - DuplicateCode
     - DuplicateName
     - ChangeNotAllowed (a closed case, a final action status)
+    - ArchiveTooEarly (extension `keep_published_until`)
     - IdempotencyKeyInFlight
   + PreconditionFailed (412)
   + PayloadTooLarge (413)
@@ -51,6 +52,7 @@ from review_engine.field_error import FieldError, field_errors
 
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
+    "ArchiveTooEarly",
     "BadRequest",
     "ChangeNotAllowed",
     "Conflict",
@@ -211,6 +213,16 @@ class ChangeNotAllowed(Conflict):
 
     title = "Change not allowed"
     type = "/problems/change-not-allowed"
+
+
+class ArchiveTooEarly(Conflict):
+    """A published review archived before the year it must stay published is up."""
+
+    title = "Too early to archive"
+    type = "/problems/archive-too-early"
+
+    def __init__(self, detail: str, *, keep_published_until: str) -> None:
+        super().__init__(detail, keep_published_until=keep_published_until)
 
 
 class IdempotencyKeyInFlight(Conflict):

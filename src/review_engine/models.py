@@ -14,5 +14,6 @@ import review_engine.contributions.models
 import review_engine.db
 import review_engine.idempotency
 import review_engine.partnerships.models
+import review_engine.publishing.models
 
 __all__ = ["review_engine"]

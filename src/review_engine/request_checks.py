@@ -19,17 +19,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from review_engine.auth.dependencies import QUERY_KEY_PARAMS
 from review_engine.errors import FieldError, UnprocessableContent, UnsupportedMediaType
 
-__all__ = ["CACHEABLE_PATHS", "NoStoreMiddleware", "check_request"]
+__all__ = ["CACHEABLE_PATHS", "PUBLIC_PREFIX", "NoStoreMiddleware", "check_request"]
 
 CACHEABLE_PATHS = frozenset({"/healthz", "/readyz", "/docs", "/openapi.json"})
+PUBLIC_PREFIX = "/public/"
+"""The public feed's routes: no key, and their own `Cache-Control` (public, max-age)."""
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 def check_request(request: Request) -> None:
     """An app-wide dependency: runs before the route's own parameters are validated."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute) or "authorization" not in request.headers:
-        return  # every route that takes input needs a key: authentication answers first
+    if not isinstance(route, APIRoute):
+        return
+    if "authorization" not in request.headers and not route.path.startswith(PUBLIC_PREFIX):
+        return  # every other route that takes input needs a key: authentication answers first
     declared = {param.alias for param in route.dependant.query_params}
     for dependant in route.dependant.dependencies:
         declared.update(param.alias for param in dependant.query_params)

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     smtp_from: str = Field(default="review-engine@localhost", max_length=255)
     """The From address of alert emails."""
 
+    public_feed_max_age: int = Field(default=300, ge=0, le=86400)
+    """Seconds browsers and proxies may keep a public feed answer (`Cache-Control`)."""
+
     public_base_url: str = Field(default="", max_length=500)
     """The API's address as alert receivers reach it, e.g. https://reviews.example.org; an
     alert's `link` is this plus the path of what it is about (only the path when empty)."""

@@ -142,6 +142,8 @@ class CaseTimeline(BaseModel):
     publication_mode: PublicationMode | None = None
     publication_url: str | None = None
     publication_title: str | None = None
+    # A page summarising the learning, beside the report (optional, public).
+    learning_summary_url: str | None = None
     late_notice_reason: str | None = None
     withheld_on: date | None = None
     withheld_reason: str | None = None
@@ -153,6 +155,8 @@ class CaseTimeline(BaseModel):
     withdrawn_on: date | None = None
     withdrawn_reason: str | None = None
     closed_on: date | None = None
+    # The published report taken off the public feed (no earlier than keep_published_until).
+    archived_on: date | None = None
 
     # Timescale waivers: clock name -> the waiver (reason and date)
     waivers: dict[str, Waiver] = Field(default_factory=dict)
@@ -223,6 +227,7 @@ DATED_FIELDS: dict[str, tuple[str, ...]] = {
         "publication_mode",
         "publication_url",
         "publication_title",
+        "learning_summary_url",
         "late_notice_reason",
     ),
     "withheld_on": ("withheld_reason",),
@@ -231,6 +236,7 @@ DATED_FIELDS: dict[str, tuple[str, ...]] = {
     "national_review_completed_on": (),
     "withdrawn_on": ("withdrawn_reason",),
     "closed_on": (),
+    "archived_on": (),
 }
 TIMELESS_FIELDS = frozenset({"aware_on", "rapid_review_clock_start"})
 ITEMISED_FIELDS = frozenset({"pauses", "reschedules", "advance_copies", "waivers"})

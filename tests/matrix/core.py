@@ -40,9 +40,15 @@ ROLES = ("viewer", "member", "manager", "admin")
 
 # Routes anyone may call. /docs/oauth2-redirect is the static helper page FastAPI serves
 # next to /docs (it exists only while docs are enabled).
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
-# With docs turned off (production, API8) only the probes remain.
-PUBLIC_PATHS_WITHOUT_DOCS = frozenset({"/healthz", "/readyz"})
+# The public feed: a partnership's published reviews, open to anyone (allow-listed fields).
+PUBLIC_FEED_PATHS = frozenset(
+    f"/public/partnerships/{{code}}/reviews{suffix}" for suffix in ("", ".atom", ".rss", "/embed")
+)
+PUBLIC_PATHS = frozenset(
+    {"/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/openapi.json", *PUBLIC_FEED_PATHS}
+)
+# With docs turned off (production, API8) only the probes and the public feed remain.
+PUBLIC_PATHS_WITHOUT_DOCS = frozenset({"/healthz", "/readyz", *PUBLIC_FEED_PATHS})
 
 # --- the domains' tables --------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from review_engine.db import utcnow
 from review_engine.errors import Forbidden, NotFound, PreconditionFailed
 from review_engine.idempotency import commit_answer
 from review_engine.partnerships.models import Partnership
+from review_engine.publishing.index import store_publication
 from review_engine.timeline import CaseTimeline
 
 
@@ -222,6 +223,7 @@ def stage_change(
         after_flush()
     if context is not None:
         store_deadlines(session=session, case=case, context=context)
+    store_publication(session=session, case=case)
     record_history(
         session=session,
         case=case,

@@ -226,7 +226,15 @@ class HistoryEntryRead(BaseModel):
     version: int
     at: datetime
     actor: str
-    action: Literal["create", "event", "patch", "waiver", "waiver_withdrawn", "setting_changed"]
+    action: Literal[
+        "create",
+        "event",
+        "patch",
+        "waiver",
+        "waiver_withdrawn",
+        "setting_changed",
+        "publication_archived",
+    ]
     event: str | None
     from_state: str | None
     to_state: str

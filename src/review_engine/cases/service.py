@@ -35,6 +35,7 @@ from review_engine.errors import DuplicateReference, FieldError, UnprocessableCo
 from review_engine.idempotency import commit_answer
 from review_engine.pagination import decode_cursor, encode_cursor, sequence_number
 from review_engine.partnerships.models import Partnership
+from review_engine.publishing.index import store_publication
 from review_engine.timeline import CaseTimeline
 
 
@@ -198,13 +199,15 @@ def apply_rapid_review_clock_start(
 
 
 def refresh_stored_deadlines(*, session: Session, context: ClockContext) -> int:
-    """Recomputes every case's stored deadline rows from its timeline, as of today, and
-    commits. Run after an upgrade that changed the clock rules or the calendar: the rows
-    are an index of what the timelines say, so no case version changes.
+    """Recomputes every case's stored deadline rows (and its row in the index of published
+    reviews) from its timeline, as of today, and commits. Run after an upgrade that changed
+    the clock rules or the calendar: the rows are an index of what the timelines say, so no
+    case version changes.
     """
     refreshed = 0
     for case in session.execute(select(Case).order_by(col(Case.id))).scalars():
         store_deadlines(session=session, case=case, context=context)
+        store_publication(session=session, case=case)
         refreshed += 1
     session.commit()
     return refreshed

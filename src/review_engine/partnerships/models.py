@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import get_args
 
-from sqlalchemy import CheckConstraint
+from sqlalchemy import JSON, CheckConstraint
 from sqlmodel import Field, SQLModel
 
 from review_engine.contributions.rules import DEFAULT_WORKING_DAYS
@@ -39,4 +39,9 @@ class Partnership(SQLModel, table=True):
     contribution_due_working_days: int = Field(default=DEFAULT_WORKING_DAYS)
     # Told by email when an alert to any of the partnership's subscriptions fails for good.
     alert_fallback_email: str | None = Field(default=None, max_length=320)
+    # The partnership's website origins (e.g. https://www.wessexvalescp.org.uk): the only
+    # ones the public feed's CORS, the embed's frame-ancestors and stylesheets allow.
+    website_origins: list[str] = Field(default_factory=list, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow)
+    # Any change of its settings: the public feed (which shows its name) changes with it.
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -26,7 +26,8 @@ ContributionDays = Annotated[
 ]
 FallbackEmail = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=254, pattern=f"({EMAIL_PATTERN})|^$"),
+    # Not stripped: the pattern (what the OpenAPI document says) is checked as sent.
+    StringConstraints(max_length=254, pattern=f"({EMAIL_PATTERN})|^$"),
     Field(
         description=(
             "Where to say so when an alert about this partnership cannot be delivered (its "
@@ -34,6 +35,20 @@ FallbackEmail = Annotated[
             "string for nowhere. Needs the deployment's mail server."
         ),
         examples=["safeguarding.business@north-shire.example"],
+    ),
+]
+ORIGIN_PATTERN = r"^https?://[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:[0-9]{1,5})?$"
+"""A web origin in lower case: scheme, host and optional port; no path, no trailing slash."""
+WebsiteOrigins = Annotated[
+    list[Annotated[str, StringConstraints(pattern=ORIGIN_PATTERN, max_length=200)]],
+    Field(
+        max_length=10,
+        description=(
+            "The partnership's website origins, e.g. https://www.wessexvalescp.org.uk: the "
+            "only sites whose pages may read the public JSON feed from a browser (CORS), "
+            "frame the embeddable list, and style it. [] for none."
+        ),
+        examples=[["https://www.north-shire-scp.example"]],
     ),
 ]
 PartnershipName = Annotated[
@@ -67,6 +82,7 @@ class PartnershipUpdate(BaseModel):
         None
     )
     alert_fallback_email: Annotated[FallbackEmail | SkipJsonSchema[None], NotNull] = None
+    website_origins: Annotated[WebsiteOrigins | SkipJsonSchema[None], NotNull] = None
 
 
 class PartnershipRead(BaseModel):
@@ -81,6 +97,9 @@ class PartnershipRead(BaseModel):
     contribution_due_working_days: int
     alert_fallback_email: str | None = Field(
         description="Told by email when an alert about this partnership cannot be delivered."
+    )
+    website_origins: list[str] = Field(
+        description="The sites allowed to read, frame and style the public feed."
     )
     created_at: datetime
 

@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 from starlette.responses import Response
 
 from review_engine.auth.models import Principal
+from review_engine.db import utcnow
 from review_engine.errors import DuplicateCode, NotFound
 from review_engine.idempotency import Claim, commit_answer
 from review_engine.partnerships.models import Partnership
@@ -108,6 +109,9 @@ def update_partnership(
     partnership.sqlmodel_update(changes.model_dump(exclude_unset=True, exclude_none=True))
     if changes.alert_fallback_email == "":
         partnership.alert_fallback_email = None  # "" says: nowhere
+    if changes.website_origins is not None:
+        partnership.website_origins = list(dict.fromkeys(changes.website_origins))
+    partnership.updated_at = utcnow()
     session.add(partnership)
     if before_commit is not None:
         session.flush()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from typing import Any, Self
 
 from pydantic import Field, model_validator
 
@@ -343,31 +344,45 @@ class StartLearningReviewPayload(EventPayload):
 _PUBLICATION_FIELDS = ("published_on", "url", "title")
 
 
-class CompleteLearningReviewPayload(EventPayload):
-    """The local learning review finished; publishing it is optional."""
+class OptionalPublication(EventPayload):
+    """A review that may end published: its publication fields, all or none."""
 
-    completed_on: CalendarDate = Field(description="Date the learning review was completed.")
     published_on: CalendarDate | None = Field(
         None, description="Date of publication, if published (with url and title)."
     )
     url: PublicUrl | None = Field(None, description="Public address, if published.")
-    title: PublicTitle | None = Field(None, description="Public title, if published.")
+    title: PublicTitle | None = Field(
+        None,
+        description=("Public title, if published (a pseudonym such as 'Child T', never a name)."),
+    )
     mode: PublicationMode | None = Field(
         None, description="How it was published, if published. Defaults to full."
     )
+    learning_summary_url: PublicUrl | None = Field(
+        None, description="A public page summarising the learning, if there is one."
+    )
 
     @model_validator(mode="after")
-    def _published_in_full_unless_said(self) -> CompleteLearningReviewPayload:
+    def _published_in_full_unless_said(self) -> Self:
         if self.published_on is not None and self.mode is None:
             self.mode = "full"
         return self
 
-    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
-        # Reached from a Panel agreement the review has no start of its own: it began with
-        # the decision.
-        started_on = timeline.learning_review_started_on or timeline.decided_on
-        started = "the learning review's start"
-        yield _on_or_after("completed_on", self.completed_on, started_on, started)
+    def publication(self) -> dict[str, Any]:
+        """The timeline fields this payload records when it carries a publication."""
+        if self.published_on is None:
+            return {}
+        return {
+            "published_on": self.published_on,
+            "publication_mode": self.mode,
+            "publication_url": self.url,
+            "publication_title": self.title,
+            "learning_summary_url": self.learning_summary_url,
+        }
+
+    def _publication_problems(
+        self, started_on: date | None, started: str
+    ) -> Iterator[FieldError | None]:
         yield _on_or_after("published_on", self.published_on, started_on, started)
         given = [name for name in _PUBLICATION_FIELDS if getattr(self, name) is not None]
         if given and len(given) < len(_PUBLICATION_FIELDS):
@@ -378,22 +393,37 @@ class CompleteLearningReviewPayload(EventPayload):
                         "a publication needs published_on, url and title together; "
                         f"got {', '.join(given)}",
                     )
-        if not given and self.mode is not None:
-            yield FieldError("mode", "only with a publication (published_on, url and title)")
+        if not given:
+            for name in ("mode", "learning_summary_url"):
+                if getattr(self, name) is not None:
+                    yield FieldError(name, "only with a publication (published_on, url and title)")
 
 
-class CompleteNationalReviewPayload(EventPayload):
-    """The Panel's national review (to which the partners contributed) finished."""
+class CompleteLearningReviewPayload(OptionalPublication):
+    """The local learning review finished; publishing it is optional."""
+
+    completed_on: CalendarDate = Field(description="Date the learning review was completed.")
+
+    def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
+        # Reached from a Panel agreement the review has no start of its own: it began with
+        # the decision.
+        started_on = timeline.learning_review_started_on or timeline.decided_on
+        started = "the learning review's start"
+        yield _on_or_after("completed_on", self.completed_on, started_on, started)
+        yield from self._publication_problems(started_on, started)
+
+
+class CompleteNationalReviewPayload(OptionalPublication):
+    """The Panel's national review (to which the partners contributed) finished; give its
+    publication fields once its report is published, for the partnership's public feed."""
 
     completed_on: CalendarDate = Field(description="Date the national review was completed.")
 
     def _check(self, timeline: CaseTimeline, calendar: Calendar) -> Iterator[FieldError | None]:
-        yield _on_or_after(
-            "completed_on",
-            self.completed_on,
-            timeline.escalated_on or timeline.decided_on,
-            "the Panel's decision to take a national review",
-        )
+        started_on = timeline.escalated_on or timeline.decided_on
+        started = "the Panel's decision to take a national review"
+        yield _on_or_after("completed_on", self.completed_on, started_on, started)
+        yield from self._publication_problems(started_on, started)
 
 
 class WithdrawPayload(EventPayload):

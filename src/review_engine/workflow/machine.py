@@ -255,6 +255,7 @@ class ReviewWorkflow(StateMachine):
             publication_mode=payload.mode,
             publication_url=payload.url,
             publication_title=payload.title,
+            learning_summary_url=payload.learning_summary_url,
             late_notice_reason=payload.late_notice_reason,
         )
 
@@ -265,18 +266,10 @@ class ReviewWorkflow(StateMachine):
         self._record(learning_review_started_on=payload.started_on)
 
     def on_complete_learning_review(self, payload: CompleteLearningReviewPayload) -> None:
-        changes: dict[str, Any] = {"learning_review_completed_on": payload.completed_on}
-        if payload.published_on is not None:
-            changes.update(
-                published_on=payload.published_on,
-                publication_mode=payload.mode,
-                publication_url=payload.url,
-                publication_title=payload.title,
-            )
-        self._record(**changes)
+        self._record(learning_review_completed_on=payload.completed_on, **payload.publication())
 
     def on_complete_national_review(self, payload: CompleteNationalReviewPayload) -> None:
-        self._record(national_review_completed_on=payload.completed_on)
+        self._record(national_review_completed_on=payload.completed_on, **payload.publication())
 
     def on_withdraw(self, payload: WithdrawPayload) -> None:
         self._record(withdrawn_on=payload.withdrawn_on, withdrawn_reason=payload.reason)

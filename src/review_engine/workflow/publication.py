@@ -162,6 +162,9 @@ class PublishPayload(EventPayload):
     title: PublicTitle = Field(
         description="Public title of the report (a pseudonym such as 'Child T', never a name)."
     )
+    learning_summary_url: PublicUrl | None = Field(
+        None, description="A public page summarising the learning, if there is one."
+    )
     late_notice_reason: Reason | None = Field(
         None,
         description=(

@@ -1,0 +1,1 @@
+"""Publishing: the index of published reviews, their archiving, and the public feed."""
