@@ -234,7 +234,7 @@ def _error_sweep(
                 elif where == "path":
                     url = valid.url.replace(values[name], value)
                     assert url != valid.url, f"no sample value for path parameter {name}"
-                    yield replace(valid, url=url), 422
+                    yield replace(valid, url=url), 404 if name in endpoint.routed_params else 422
         # Bad bodies.
         if endpoint.has_body:
             for content, content_type, statuses in (

@@ -92,7 +92,7 @@ def test_every_write_route_and_field_is_covered(app: FastAPI) -> None:
     routes = {str(endpoint) for endpoint, _, _ in fields}
     # + cases (3), partnerships (2), agencies, recommendations (2), actions (3), contributions
     # (2), subscriptions (2)
-    assert len(routes) == len(workflow.EVENTS) + 16, sorted(routes)
+    assert len(routes) == len(workflow.EVENTS) + 17, sorted(routes)
     assert ("PATCH /cases/{case_id}", "children", False) in {
         (str(e), name, nullable) for e, name, nullable in fields
     }

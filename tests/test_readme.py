@@ -97,6 +97,13 @@ def test_the_walkthrough_runs_as_written(
     assert '"review_type":"lcspr"' in outputs[11]
     assert "<rss" in outputs[11]
     assert "KM-2025-019" not in outputs[11]  # its internal reference is never public
+    # The yearly figures for 2026/27, as JSON and as a table with small counts hidden.
+    assert '"period":{"from":"2026-04-01","to":"2027-03-31"}' in outputs[12]
+    assert '"rapid_reviews":{"submitted":' in outputs[12]
+    assert "figure,count\nNotifications: Panel notifications made in the year," in outputs[12]
+    # A calendar feed for Outlook: an iCalendar of the running deadlines, no key needed.
+    assert "BEGIN:VCALENDAR" in outputs[13]
+    assert "SUMMARY:[wessex-vale] WV-" in outputs[13]
     # The dry run wrote nothing: only the three real events moved the case.
     case_id = json.loads((tmp_path / "case.json").read_text())["id"]
     read = httpx.get(f"{live_url}/cases/{case_id}", headers={"Authorization": f"Bearer {key}"})

@@ -18,6 +18,8 @@ from review_engine.alerts.health import AlertsHealth, alerts_health
 from review_engine.alerts.router import router as alerts_router
 from review_engine.alerts.runner import Scheduler
 from review_engine.body_limit import MAX_BODY_BYTES, BodySizeLimitMiddleware
+from review_engine.calendar_feeds.router import router as calendar_feeds_router
+from review_engine.cases.diagram import router as case_diagram_router
 from review_engine.cases.event_routes import router as case_events_router
 from review_engine.cases.router import router as cases_router
 from review_engine.contributions.router import router as contributions_router
@@ -32,6 +34,7 @@ from review_engine.openapi import complete
 from review_engine.partnerships.router import router as partnerships_router
 from review_engine.publishing.archive_routes import router as archive_router
 from review_engine.publishing.router import router as public_router
+from review_engine.reports.router import router as reports_router
 from review_engine.request_checks import NoStoreMiddleware, check_request
 from review_engine.settings import Settings, get_settings
 
@@ -101,6 +104,7 @@ def create_app(settings: Settings | None = None, *, run_alerts: bool = False) ->
     app.include_router(partnerships_router)
     app.include_router(cases_router)
     app.include_router(case_events_router)
+    app.include_router(case_diagram_router)
     app.include_router(agencies_router)
     app.include_router(recommendations_router)
     app.include_router(actions_router)
@@ -108,6 +112,8 @@ def create_app(settings: Settings | None = None, *, run_alerts: bool = False) ->
     app.include_router(alerts_router)
     app.include_router(archive_router)
     app.include_router(public_router)
+    app.include_router(reports_router)
+    app.include_router(calendar_feeds_router)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process is serving requests")
     def healthz() -> dict[str, str]:

@@ -20,6 +20,7 @@ Our exception hierarchy:
     - ChangeNotAllowed (a closed case, a final action status)
     - ArchiveTooEarly (extension `keep_published_until`)
     - IdempotencyKeyInFlight
+  + Gone (410)
   + PreconditionFailed (412)
   + PayloadTooLarge (413)
   + UnsupportedMediaType (415)
@@ -60,6 +61,7 @@ __all__ = [
     "DuplicateName",
     "DuplicateReference",
     "FieldError",
+    "Gone",
     "Forbidden",
     "IdempotencyKeyInFlight",
     "IdempotencyKeyReused",
@@ -230,6 +232,14 @@ class IdempotencyKeyInFlight(Conflict):
     type = "/problems/idempotency-key-in-flight"
 
 
+class Gone(Problem):
+    """Something that existed and was withdrawn for good, e.g. a revoked calendar feed."""
+
+    status = 410
+    title = "Gone"
+    type = "/problems/gone"
+
+
 class PreconditionFailed(Problem):
     status = 412
     title = "Precondition failed"
@@ -318,7 +328,14 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 _HTTP_STATUS_PROBLEMS: dict[int, type[Problem]] = {
     cls.status: cls
     for cls in (BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed)
-    + (Conflict, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType, UnprocessableContent)
+    + (
+        Conflict,
+        Gone,
+        PreconditionFailed,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        UnprocessableContent,
+    )
     + (PreconditionRequired, InternalServerError, ServiceUnavailable)
 }
 

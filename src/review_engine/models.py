@@ -9,6 +9,7 @@ import review_engine.agencies.models
 import review_engine.alerts.models
 import review_engine.audit
 import review_engine.auth.models
+import review_engine.calendar_feeds.models
 import review_engine.cases.models
 import review_engine.contributions.models
 import review_engine.db

@@ -27,7 +27,7 @@ from typing import Any
 from review_engine.errors import ProblemModel, problem_responses
 from review_engine.etags import IF_MATCH_PATTERN
 from review_engine.idempotency import IDEMPOTENCY_HEADER, MAX_KEY_LENGTH, REPLAYED_HEADER
-from review_engine.request_checks import CACHEABLE_PATHS, PUBLIC_PREFIX
+from review_engine.request_checks import CACHEABLE_PATHS, needs_no_key
 
 __all__ = ["complete"]
 
@@ -130,9 +130,7 @@ def _complete_operation(
 ) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     authenticated = (
-        path not in _UNAUTHENTICATED
-        and path not in CACHEABLE_PATHS
-        and not path.startswith(PUBLIC_PREFIX)
+        path not in _UNAUTHENTICATED and path not in CACHEABLE_PATHS and not needs_no_key(path)
     )
     has_body = "requestBody" in operation
     extra: list[int] = []

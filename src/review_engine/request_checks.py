@@ -19,11 +19,27 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from review_engine.auth.dependencies import QUERY_KEY_PARAMS
 from review_engine.errors import FieldError, UnprocessableContent, UnsupportedMediaType
 
-__all__ = ["CACHEABLE_PATHS", "PUBLIC_PREFIX", "NoStoreMiddleware", "check_request"]
+__all__ = [
+    "CACHEABLE_PATHS",
+    "PUBLIC_PREFIX",
+    "TOKEN_PATHS",
+    "NoStoreMiddleware",
+    "check_request",
+    "needs_no_key",
+]
 
 CACHEABLE_PATHS = frozenset({"/healthz", "/readyz", "/docs", "/openapi.json"})
 PUBLIC_PREFIX = "/public/"
 """The public feed's routes: no key, and their own `Cache-Control` (public, max-age)."""
+TOKEN_PATHS = frozenset({"/calendar-feeds/{token}.ics"})
+"""Routes whose URL is the credential (a calendar client cannot send a key)."""
+
+
+def needs_no_key(path: str) -> bool:
+    """Whether the route (by its path template) answers without a key."""
+    return path.startswith(PUBLIC_PREFIX) or path in TOKEN_PATHS
+
+
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -32,7 +48,7 @@ def check_request(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
-    if "authorization" not in request.headers and not route.path.startswith(PUBLIC_PREFIX):
+    if "authorization" not in request.headers and not needs_no_key(route.path):
         return  # every other route that takes input needs a key: authentication answers first
     declared = {param.alias for param in route.dependant.query_params}
     for dependant in route.dependant.dependencies:

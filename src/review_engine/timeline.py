@@ -25,6 +25,8 @@ RecommendedRoute = ReviewRoute
 """The review the partners recommend to the Panel with their rapid review."""
 PanelOutcome = Literal["agreed", "national_review", "challenged"]
 PublicationMode = Literal["full", "redacted", "improvements_only"]
+PublishedReviewType = Literal["lcspr", "local_learning_review", "national_review"]
+"""Which review a publication reports (the public feed's `review_type`)."""
 RapidReviewClockStart = Literal["notified", "aware"]
 """When the 15-working-day rapid review clock starts: on the notification to the Panel (the
 Panel's guidance), or when the local authority became aware (a partnership's choice)."""
@@ -165,6 +167,15 @@ class CaseTimeline(BaseModel):
     def advance_copies_sent_on(self) -> date | None:
         """The day every recipient had been sent a copy of the report (None until then)."""
         return all_copies_sent_on(self.advance_copies)
+
+    @property
+    def published_review_type(self) -> PublishedReviewType:
+        """Which review a publication reports: the route that produced it."""
+        if self.national_review_completed_on is not None:
+            return "national_review"
+        if self.learning_review_completed_on is not None:
+            return "local_learning_review"
+        return "lcspr"
 
     @property
     def is_paused(self) -> bool:

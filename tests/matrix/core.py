@@ -44,11 +44,15 @@ ROLES = ("viewer", "member", "manager", "admin")
 PUBLIC_FEED_PATHS = frozenset(
     f"/public/partnerships/{{code}}/reviews{suffix}" for suffix in ("", ".atom", ".rss", "/embed")
 )
+# Routes whose URL is the credential: a calendar client cannot send a key.
+TOKEN_PATHS = frozenset({"/calendar-feeds/{token}.ics"})
+NO_KEY_PATHS = PUBLIC_FEED_PATHS | TOKEN_PATHS
 PUBLIC_PATHS = frozenset(
-    {"/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/openapi.json", *PUBLIC_FEED_PATHS}
+    {"/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/openapi.json", *NO_KEY_PATHS}
 )
-# With docs turned off (production, API8) only the probes and the public feed remain.
-PUBLIC_PATHS_WITHOUT_DOCS = frozenset({"/healthz", "/readyz", *PUBLIC_FEED_PATHS})
+# With docs turned off (production, API8) only the probes, the public feed and the calendar
+# feeds remain.
+PUBLIC_PATHS_WITHOUT_DOCS = frozenset({"/healthz", "/readyz", *NO_KEY_PATHS})
 
 # --- the domains' tables --------------------------------------------------------------------
 
@@ -112,6 +116,9 @@ class Endpoint:
     method: str
     path: str  # the template, e.g. /cases/{case_id}
     has_body: bool
+    # Path parameters the router itself types (`{feed_id:uuid}`): a value of another shape
+    # matches no route, so it is a 404, not a 422.
+    routed_params: frozenset[str] = frozenset()
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -138,6 +145,8 @@ def endpoints(app: FastAPI) -> list[Endpoint]:
         original = route.original_route
         path, methods = route.path, route.methods
         assert path is not None, f"a route with no path: {original!r}"
+        routed = frozenset(re.findall(r"\{(\w+):\w+\}", path))
+        path = re.sub(r"\{(\w+):\w+\}", r"{\1}", path)  # `{feed_id:uuid}` as OpenAPI has it
         assert methods, f"a route with no methods: {original!r}"
         api_route = original if isinstance(original, APIRoute) else None
         for method in sorted(methods):
@@ -148,6 +157,7 @@ def endpoints(app: FastAPI) -> list[Endpoint]:
                     method=method,
                     path=path,
                     has_body=api_route is not None and api_route.body_field is not None,
+                    routed_params=routed,
                 )
             )
     return found

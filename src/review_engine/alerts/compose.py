@@ -23,9 +23,13 @@ from review_engine.cases.models import Case, CaseDeadline, running_deadline
 from review_engine.contributions.models import Contribution, outstanding_contribution
 from review_engine.partnerships.models import Partnership
 
-__all__ = ["Composer", "still_due"]
+__all__ = ["SUBJECT_PATHS", "Composer", "still_due"]
 
-_LINKS = {"case": "/cases/{id}", "action": "/actions/{id}", "contribution": "/contributions/{id}"}
+SUBJECT_PATHS = {
+    "case": "/cases/{id}",
+    "action": "/actions/{id}",
+    "contribution": "/contributions/{id}",
+}
 
 
 def still_due(session: Session, alert: Alert) -> bool:
@@ -71,7 +75,7 @@ class Composer:
             if self.today > deadline.due_on
             else 0
         )
-        path = _LINKS[deadline.subject_type].format(id=deadline.subject_id)
+        path = SUBJECT_PATHS[deadline.subject_type].format(id=deadline.subject_id)
         return AlertMessage(
             alert_id=alert_id,
             rung=rung,

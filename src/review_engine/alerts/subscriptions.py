@@ -23,7 +23,7 @@ from review_engine.change_request import ChangeRequest, changed_meanwhile, check
 from review_engine.db import utcnow
 from review_engine.errors import FieldError, NotFound, UnprocessableContent
 from review_engine.idempotency import Claim, commit_answer
-from review_engine.partnerships.models import Partnership
+from review_engine.partnerships.service import all_visible
 
 SubscriptionChange = ChangeRequest[Subscription]
 
@@ -52,8 +52,7 @@ def create_subscription(
 ) -> Response:
     errors: list[FieldError] = []
     codes = list(dict.fromkeys(body.partnerships))
-    known = set(session.exec(select(Partnership.code).where(col(Partnership.code).in_(codes))))
-    if any(code not in known or not principal.can_access(code) for code in codes):
+    if not all_visible(session=session, principal=principal, codes=codes):
         errors.append(FieldError(field="body.partnerships", message="unknown partnership code"))
     if body.channel == "email" and not email_configured:
         errors.append(

@@ -28,6 +28,13 @@ def get_accessible(*, session: Session, principal: Principal, code: str) -> Part
     return partnership
 
 
+def all_visible(*, session: Session, principal: Principal, codes: list[str]) -> bool:
+    """Whether every code names a partnership the key may see (what a key may name in a
+    subscription or a calendar feed)."""
+    known = set(session.exec(select(Partnership.code).where(col(Partnership.code).in_(codes))))
+    return all(code in known and principal.can_access(code) for code in codes)
+
+
 def create_partnership(*, session: Session, data: PartnershipCreate) -> Partnership:
     """Register a partnership; 409 if the code is taken."""
     partnership = _add(session=session, data=data)

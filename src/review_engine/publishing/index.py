@@ -10,19 +10,10 @@ from sqlmodel import Session
 
 from review_engine.cases.models import Case
 from review_engine.db import utcnow
-from review_engine.publishing.models import PublishedReview, ReviewType
+from review_engine.publishing.models import PublishedReview
 from review_engine.timeline import CaseTimeline
 
-__all__ = ["review_type_of", "store_publication"]
-
-
-def review_type_of(timeline: CaseTimeline) -> ReviewType:
-    """Which review a publication reports: the route that produced it."""
-    if timeline.national_review_completed_on is not None:
-        return "national_review"
-    if timeline.learning_review_completed_on is not None:
-        return "local_learning_review"
-    return "lcspr"
+__all__ = ["store_publication"]
 
 
 def _public_facts(case: Case, timeline: CaseTimeline) -> dict[str, Any] | None:
@@ -35,7 +26,7 @@ def _public_facts(case: Case, timeline: CaseTimeline) -> dict[str, Any] | None:
     return {
         "partnership_id": case.partnership_id,
         "listed": timeline.archived_on is None,
-        "review_type": review_type_of(timeline),
+        "review_type": timeline.published_review_type,
         "title": timeline.publication_title,
         "report_url": timeline.publication_url,
         "learning_summary_url": timeline.learning_summary_url,

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal, get_args
+from typing import get_args
 
 from sqlalchemy import JSON, CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
 from review_engine.db import one_of, utcnow
-from review_engine.timeline import PublicationMode
+from review_engine.timeline import PublicationMode, PublishedReviewType
 
 __all__ = ["REVIEW_TYPES", "PublishedReview", "ReviewType"]
 
-ReviewType = Literal["lcspr", "local_learning_review", "national_review"]
+ReviewType = PublishedReviewType
 REVIEW_TYPES: tuple[str, ...] = get_args(ReviewType)
 
 

@@ -49,7 +49,7 @@ from statemachine.exceptions import TransitionNotAllowed
 from review_engine.calendar import Calendar
 from review_engine.field_error import field_errors
 from review_engine.timeline import CaseTimeline, IncidentFacts
-from review_engine.workflow.docs import describe, mermaid, render_docs
+from review_engine.workflow.docs import case_diagram, describe, mermaid, render_docs
 from review_engine.workflow.events import (
     PAYLOAD_SCHEMAS,
     PUBLICATION_EVENTS,
@@ -121,6 +121,7 @@ __all__ = [
     "describe",
     "fire",
     "mermaid",
+    "case_diagram",
     "payload_schema",
     "render_docs",
 ]

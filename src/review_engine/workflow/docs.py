@@ -7,12 +7,14 @@ from `ReviewWorkflow` and the payload models. `review_engine.workflow` re-export
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from review_engine.workflow.events import PAYLOAD_SCHEMAS
 from review_engine.workflow.machine import EVENTS, ReviewWorkflow
 
 __all__ = [
+    "case_diagram",
     "describe",
     "mermaid",
     "render_docs",
@@ -46,6 +48,36 @@ def describe() -> dict[str, Any]:
 def mermaid() -> str:
     """The workflow as a Mermaid state diagram."""
     return f"{ReviewWorkflow:mermaid}"
+
+
+class _AtState:
+    """The model a machine is drawn for: only its state."""
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+
+
+def _label(state: str) -> str:
+    label: str = next(s.name for s in ReviewWorkflow.states if s.value == state)
+    return label
+
+
+def case_diagram(*, state: str, path: Sequence[str], title: str) -> str:
+    """The workflow as a Mermaid state diagram for one case: the states `path` went through
+    (oldest first) marked `visited`, the one it is in now `active`, and an accessible title
+    and description that say the same in words (not by colour alone)."""
+    drawn = f"{ReviewWorkflow(_AtState(state)):mermaid}".rstrip()
+    header, body = drawn.split("\n", 1)
+    walked = " → ".join(_label(step) for step in path) or _label(state)
+    lines = [
+        header,
+        f"    accTitle: {title}",
+        f"    accDescr: Path so far: {walked}. Now: {_label(state)}.",
+        body,
+        "    classDef visited fill:#dbe9f6,stroke:#1d70b8",
+    ]
+    lines += [f"    {step}:::visited" for step in dict.fromkeys(path) if step != state]
+    return "\n".join(lines) + "\n"
 
 
 def render_docs() -> str:

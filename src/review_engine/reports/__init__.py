@@ -1,0 +1,1 @@
+"""Reports from the data: the partnership's yearly figures on case reviews."""

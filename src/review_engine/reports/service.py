@@ -1,0 +1,105 @@
+"""Gathering the yearly report: every case of the partnership replayed as of the report's
+day (its timeline cut at that day, its clocks evaluated then, its Panel responses read from
+its history up to that day), then counted by `annual.count`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, get_args
+
+from sqlmodel import Session, col, select
+
+from review_engine.auth.models import Principal
+from review_engine.cases import deadlines as stored_deadlines
+from review_engine.cases.models import Case, CaseHistoryEntry
+from review_engine.clocks import ClockContext
+from review_engine.partnerships.service import get_accessible
+from review_engine.reports.annual import CaseRecord, Period, count
+from review_engine.reports.schemas import Count
+from review_engine.timeline import CaseTimeline, PanelOutcome
+
+__all__ = ["Report", "annual_report", "nest", "suppressed"]
+
+_PANEL_RESPONSE = "record_panel_response"
+_OUTCOMES: tuple[str, ...] = get_args(PanelOutcome)
+
+
+@dataclass(frozen=True)
+class Report:
+    partnership: str
+    figures: dict[str, list[str]]  # figure name -> references counted
+    themes: dict[str, list[str]]
+
+
+def _panel_responses(
+    session: Session, partnership_id: Any, as_of: date
+) -> dict[Any, list[tuple[date, PanelOutcome]]]:
+    """Each case's Panel responses up to `as_of`, from its history (a challenged rapid review
+    answered again later has both responses there; its timeline keeps only the last)."""
+    rows = session.exec(
+        select(CaseHistoryEntry.case_id, CaseHistoryEntry.details)
+        .join(Case, col(Case.id) == col(CaseHistoryEntry.case_id))
+        .where(col(Case.partnership_id) == partnership_id)
+        .where(col(CaseHistoryEntry.event) == _PANEL_RESPONSE)
+    )
+    found: dict[Any, list[tuple[date, PanelOutcome]]] = {}
+    for case_id, details in rows:
+        received_on = date.fromisoformat(str(details.get("received_on")))
+        outcome = details.get("outcome")
+        if received_on <= as_of and outcome in _OUTCOMES:
+            found.setdefault(case_id, []).append((received_on, outcome))
+    return found
+
+
+def _records(
+    session: Session, partnership_id: Any, as_of: date, context: ClockContext
+) -> Iterator[CaseRecord]:
+    responses = _panel_responses(session, partnership_id, as_of)
+    for case in session.exec(select(Case).where(col(Case.partnership_id) == partnership_id)):
+        recorded = CaseTimeline.model_validate(case.timeline)
+        if recorded.aware_on > as_of:
+            continue  # nobody knew of it yet
+        timeline = recorded.as_of(as_of)
+        deadlines = stored_deadlines.evaluate(timeline, context=context, as_of=as_of)
+        yield CaseRecord(
+            reference=case.reference,
+            timeline=timeline,
+            statuses={deadline.name: deadline.status for deadline in deadlines},
+            themes=tuple(case.themes),
+            panel_responses=tuple(sorted(responses.get(case.id, []))),
+        )
+
+
+def annual_report(
+    *,
+    session: Session,
+    principal: Principal,
+    code: str,
+    period: Period,
+    as_of: date,
+    context: ClockContext,
+) -> Report:
+    """The figures of the partnership `code` (404 if the key may not see it)."""
+    partnership = get_accessible(session=session, principal=principal, code=code)
+    figures, themes = count(_records(session, partnership.id, as_of, context), period)
+    return Report(partnership=partnership.code, figures=figures, themes=themes)
+
+
+def suppressed(references: list[str], below: int | None) -> Count:
+    """The count, or "c" when it is from 1 to `below` - 1."""
+    number = len(references)
+    return "c" if below is not None and 0 < number < below else number
+
+
+def nest(flat: dict[str, Count]) -> dict[str, Any]:
+    """`{"a.b.c": 1}` as `{"a": {"b": {"c": 1}}}`."""
+    nested: dict[str, Any] = {}
+    for name, value in flat.items():
+        *groups, last = name.split(".")
+        place = nested
+        for group in groups:
+            place = place.setdefault(group, {})
+        place[last] = value
+    return nested
