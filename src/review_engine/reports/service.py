@@ -22,7 +22,7 @@ from review_engine.timeline import CaseTimeline, PanelOutcome
 
 __all__ = ["Report", "annual_report", "nest", "suppressed"]
 
-_PANEL_RESPONSE = "record_panel_response"
+_PANEL_RESPONSE = "record_panel_response"  # the workflow event, as the history names it
 _OUTCOMES: tuple[str, ...] = get_args(PanelOutcome)
 
 
@@ -46,9 +46,11 @@ def _panel_responses(
     )
     found: dict[Any, list[tuple[date, PanelOutcome]]] = {}
     for case_id, details in rows:
-        received_on = date.fromisoformat(str(details.get("received_on")))
-        outcome = details.get("outcome")
-        if received_on <= as_of and outcome in _OUTCOMES:
+        received, outcome = details.get("received_on"), details.get("outcome")
+        if not isinstance(received, str) or outcome not in _OUTCOMES:
+            continue  # every recorded response has both; nothing else is counted
+        received_on = date.fromisoformat(received)
+        if received_on <= as_of:
             found.setdefault(case_id, []).append((received_on, outcome))
     return found
 
