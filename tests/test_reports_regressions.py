@@ -5,6 +5,8 @@
     before it was recorded complete counted as an LCSPR published until the completion date.
 (b) `lcsprs.paused_now` read `timeline.is_paused`: an LCSPR paused and then taken by the
     Panel as a national review (the pause never resumed) stayed "paused" for good.
+(c) `rapid_reviews.recommendations` read the timeline's recommendation, which a
+    resubmission overwrites.
 
 Through the HTTP API with today pinned (tests/test_reports_annual.py's helpers); every date
 is worked by hand in England and Wales working days. 2021 has no bank holiday in February or
@@ -82,7 +84,22 @@ ESCALATED: dict[str, Case] = {
                  ("complete_national_review", published("2021-11-01", "2021-10-25", "Child E"))),
 }
 # fmt: on
-THEMES = {reference: ["neglect"] for reference in [*CASES, *ESCALATED]}
+# Aware Mon 1 Feb 2021, notified Wed 3 Feb; sent Tue 23 Feb recommending an LCSPR (the
+# fifteenth working day after the notification is Wed 24 Feb); challenged Thu 25 Mar; sent
+# again Mon 12 Apr recommending a local learning review, which the Panel agreed Mon 26 Apr.
+RESUBMITTED: dict[str, Case] = {
+    "REC": (
+        "2021-02-01",
+        [
+            notify("2021-02-03"),
+            submit("2021-02-23", "lcspr"),
+            panel("2021-03-25", "challenged"),
+            submit("2021-04-12", "learning_review"),
+            panel("2021-04-26"),
+        ],
+    ),
+}  # fmt: skip
+THEMES = {reference: ["neglect"] for reference in [*CASES, *ESCALATED, *RESUBMITTED]}
 
 
 @pytest.fixture
@@ -168,3 +185,24 @@ def test_an_lcspr_paused_then_escalated_is_paused_only_until_the_escalation(api:
         }, as_of
     assert api.report(2021, as_of="2021-05-20")["lcsprs"]["paused_now"] == 1
     assert api.report(2021)["lcsprs"]["paused_now"] == 0
+
+
+def test_a_first_submission_counts_what_it_recommended_not_what_a_resubmission_did(
+    api: Api,
+) -> None:
+    """(c) The timeline keeps only the latest recommendation: a resubmission recommending
+    another route used to change what 2020/21's first submission was counted as."""
+    api.journeys(RESUBMITTED, THEMES)
+    figures = (
+        "rapid_reviews.submitted",
+        "rapid_reviews.recommendations.lcspr",
+        "rapid_reviews.recommendations.learning_review",
+    )
+    for as_of in ("2021-03-31", "2021-04-30", TODAY.isoformat()):
+        assert counted(api, 2020, as_of, *figures) == {
+            "rapid_reviews.submitted": ["REC"],
+            "rapid_reviews.recommendations.lcspr": ["REC"],
+            "rapid_reviews.recommendations.learning_review": [],
+        }, as_of
+    # The resubmission in 2021/22 is not a first submission: nothing to count there.
+    assert counted(api, 2021, TODAY.isoformat(), *figures) == dict.fromkeys(figures, [])

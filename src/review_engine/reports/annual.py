@@ -44,6 +44,8 @@ class CaseRecord:
     statuses: Mapping[str, str]  # clock name -> status on that day
     themes: tuple[str, ...]
     panel_responses: tuple[tuple[date, PanelOutcome], ...]  # (received_on, outcome), replayed
+    # What the first submission recommended (the timeline keeps only the latest).
+    first_recommendation: ReviewRoute | None = None
 
 
 Counter = Callable[[CaseRecord, Period], int]
@@ -83,7 +85,8 @@ _ROUTES: dict[str, str] = {
 def _recommended(route: ReviewRoute) -> Counter:
     def counter(case: CaseRecord, period: Period) -> int:
         timeline = case.timeline
-        return int(period.holds(timeline.submitted_on) and timeline.recommendation == route)
+        recommended = case.first_recommendation or timeline.recommendation
+        return int(period.holds(timeline.submitted_on) and recommended == route)
 
     return counter
 

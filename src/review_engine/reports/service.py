@@ -5,7 +5,7 @@ its history up to that day), then counted by `annual.count`."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, get_args
 
@@ -18,12 +18,15 @@ from review_engine.clocks import ClockContext
 from review_engine.partnerships.service import get_accessible
 from review_engine.reports.annual import CaseRecord, Period, count
 from review_engine.reports.schemas import Count
-from review_engine.timeline import CaseTimeline, PanelOutcome
+from review_engine.timeline import CaseTimeline, PanelOutcome, ReviewRoute
 
 __all__ = ["Report", "annual_report", "nest", "suppressed"]
 
-_PANEL_RESPONSE = "record_panel_response"  # the workflow event, as the history names it
+# The workflow's events, as the history names them.
+_PANEL_RESPONSE = "record_panel_response"
+_SUBMISSION = "submit_rapid_review"
 _OUTCOMES: tuple[str, ...] = get_args(PanelOutcome)
+_ROUTES: tuple[str, ...] = get_args(ReviewRoute)
 
 
 @dataclass(frozen=True)
@@ -33,32 +36,46 @@ class Report:
     themes: dict[str, list[str]]
 
 
-def _panel_responses(
-    session: Session, partnership_id: Any, as_of: date
-) -> dict[Any, list[tuple[date, PanelOutcome]]]:
-    """Each case's Panel responses up to `as_of`, from its history (a challenged rapid review
-    answered again later has both responses there; its timeline keeps only the last)."""
+@dataclass
+class _Said:
+    """What a case's history says beyond its timeline (which keeps only the latest)."""
+
+    panel_responses: list[tuple[date, PanelOutcome]] = field(default_factory=list)
+    first_recommendation: ReviewRoute | None = None
+
+
+def _history(session: Session, partnership_id: Any, as_of: date) -> dict[Any, _Said]:
+    """Each case's Panel responses up to `as_of` (a challenged rapid review answered again
+    later has both), and the route its first submission recommended (a resubmission may
+    recommend another), from its history."""
     rows = session.exec(
-        select(CaseHistoryEntry.case_id, CaseHistoryEntry.details)
+        select(CaseHistoryEntry.case_id, CaseHistoryEntry.event, CaseHistoryEntry.details)
         .join(Case, col(Case.id) == col(CaseHistoryEntry.case_id))
         .where(col(Case.partnership_id) == partnership_id)
-        .where(col(CaseHistoryEntry.event) == _PANEL_RESPONSE)
+        .where(col(CaseHistoryEntry.event).in_((_PANEL_RESPONSE, _SUBMISSION)))
+        .order_by(col(CaseHistoryEntry.case_id), col(CaseHistoryEntry.version))
     )
-    found: dict[Any, list[tuple[date, PanelOutcome]]] = {}
-    for case_id, details in rows:
+    found: dict[Any, _Said] = {}
+    for case_id, event, details in rows:
+        said = found.setdefault(case_id, _Said())
+        if event == _SUBMISSION:
+            route = details.get("recommendation")
+            if said.first_recommendation is None and route in _ROUTES:
+                said.first_recommendation = route
+            continue
         received, outcome = details.get("received_on"), details.get("outcome")
         if not isinstance(received, str) or outcome not in _OUTCOMES:
             continue  # every recorded response has both; nothing else is counted
         received_on = date.fromisoformat(received)
         if received_on <= as_of:
-            found.setdefault(case_id, []).append((received_on, outcome))
+            said.panel_responses.append((received_on, outcome))
     return found
 
 
 def _records(
     session: Session, partnership_id: Any, as_of: date, context: ClockContext
 ) -> Iterator[CaseRecord]:
-    responses = _panel_responses(session, partnership_id, as_of)
+    history = _history(session, partnership_id, as_of)
     for case in session.exec(select(Case).where(col(Case.partnership_id) == partnership_id)):
         recorded = CaseTimeline.model_validate(case.timeline)
         if recorded.aware_on > as_of:
@@ -70,7 +87,8 @@ def _records(
             timeline=timeline,
             statuses={deadline.name: deadline.status for deadline in deadlines},
             themes=tuple(case.themes),
-            panel_responses=tuple(sorted(responses.get(case.id, []))),
+            panel_responses=tuple(sorted(history.get(case.id, _Said()).panel_responses)),
+            first_recommendation=history.get(case.id, _Said()).first_recommendation,
         )
 
 
