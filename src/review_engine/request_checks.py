@@ -24,6 +24,7 @@ __all__ = [
     "PUBLIC_PREFIX",
     "TOKEN_PATHS",
     "NoStoreMiddleware",
+    "api_base_url",
     "check_request",
     "needs_no_key",
 ]
@@ -41,6 +42,13 @@ def needs_no_key(path: str) -> bool:
 
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def api_base_url(request: Request) -> str:
+    """This API's address as clients reach it: `REVIEW_ENGINE_PUBLIC_BASE_URL` when set (a
+    proxy may hide it), else the address the request came to; no trailing slash."""
+    public: str = request.app.state.settings.public_base_url
+    return public.rstrip("/") if public else str(request.base_url).rstrip("/")
 
 
 def check_request(request: Request) -> None:

@@ -24,6 +24,7 @@ from review_engine.db import SessionDep, utcnow
 from review_engine.deadline_context import ClockContextDep
 from review_engine.errors import problem_responses
 from review_engine.idempotency import IdempotencyClaimDep
+from review_engine.request_checks import api_base_url
 
 router = APIRouter(prefix="/calendar-feeds", tags=["calendar feeds"])
 
@@ -36,11 +37,6 @@ Token = Annotated[
 
 def _read(feed: CalendarFeed) -> CalendarFeedRead:
     return CalendarFeedRead.model_validate(feed, from_attributes=True)
-
-
-def _base(request: Request) -> str:
-    public: str = request.app.state.settings.public_base_url
-    return public.rstrip("/") if public else str(request.base_url).rstrip("/")
 
 
 @router.get(
@@ -60,7 +56,7 @@ def read_feed(
 ) -> Response:
     feed = service.feed_for_token(session=session, token=token)
     entries = service.feed_entries(
-        session=session, feed=feed, today=context.today, base_url=_base(request)
+        session=session, feed=feed, today=context.today, base_url=api_base_url(request)
     )
     document = calendar_document(
         entries, name=f"Review deadlines: {', '.join(feed.partnerships)}", stamp=utcnow()
@@ -83,7 +79,7 @@ def create_feed(
     claim: IdempotencyClaimDep,
 ) -> Response:
     def created(feed: CalendarFeed, token: str) -> Response:
-        url = f"{_base(request)}{router.prefix}/{token}.ics"
+        url = f"{api_base_url(request)}{router.prefix}/{token}.ics"
         read = CalendarFeedCreated(**_read(feed).model_dump(), url=url)
         return JSONResponse(
             read.model_dump(mode="json"),

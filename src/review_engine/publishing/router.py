@@ -29,6 +29,7 @@ from review_engine.publishing import feeds
 from review_engine.publishing.conditional import CORS_HEADER, PUBLIC_HEADERS, answer
 from review_engine.publishing.schemas import MODE_LABELS, REVIEW_TYPE_LABELS, PublicReviewPage
 from review_engine.publishing.service import FeedPage, feed_page, public_partnership
+from review_engine.request_checks import api_base_url
 
 router = APIRouter(prefix="/public", tags=["public"])
 
@@ -70,12 +71,9 @@ def _page(
 
 
 def _url(request: Request, path: str | None = None, **query: str | int | None) -> str:
-    """An absolute URL of this API (`REVIEW_ENGINE_PUBLIC_BASE_URL` when set, as a proxy may
-    hide the address clients use) for `path` (default: this request's), with `query`."""
+    """An absolute URL of this API for `path` (default: this request's), with `query`."""
     given = {name: value for name, value in query.items() if value is not None}
-    public: str = request.app.state.settings.public_base_url
-    base = public.rstrip("/") if public else str(request.base_url).rstrip("/")
-    url = base + (path or request.url.path)
+    url = api_base_url(request) + (path or request.url.path)
     return f"{url}?{urlencode(given)}" if given else url
 
 

@@ -82,13 +82,14 @@ def _records(
             continue  # nobody knew of it yet
         timeline = recorded.as_of(as_of)
         deadlines = stored_deadlines.evaluate(timeline, context=context, as_of=as_of)
+        said = history.get(case.id, _Said())
         yield CaseRecord(
             reference=case.reference,
             timeline=timeline,
             statuses={deadline.name: deadline.status for deadline in deadlines},
             themes=tuple(case.themes),
-            panel_responses=tuple(sorted(history.get(case.id, _Said()).panel_responses)),
-            first_recommendation=history.get(case.id, _Said()).first_recommendation,
+            panel_responses=tuple(sorted(said.panel_responses)),
+            first_recommendation=said.first_recommendation,
         )
 
 
