@@ -20,12 +20,14 @@ COPY migrations ./migrations
 RUN pip wheel --no-cache-dir --disable-pip-version-check --no-deps --wheel-dir /wheels .
 
 FROM ${PYTHON_IMAGE}
+# MPLCONFIGDIR: matplotlib (the yearly report's charts) keeps its font cache there, not in /data.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     REVIEW_ENGINE_DATABASE_URL=sqlite:////data/review-engine.db \
     REVIEW_ENGINE_DOCS_ENABLED=false \
     PORT=8000 \
-    WORKERS=2
+    WORKERS=2 \
+    MPLCONFIGDIR=/tmp/matplotlib
 RUN groupadd --system --gid 10001 review-engine \
     && useradd --system --uid 10001 --gid review-engine --home-dir /data --create-home review-engine
 # Exactly the runtime versions the tests ran: requirements.lock (scripts/lock writes it; the

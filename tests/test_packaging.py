@@ -71,9 +71,11 @@ class Pin:
     hashes: frozenset[str]
 
 
-def _read_lock(path: Path) -> dict[NormalizedName, Pin]:
-    """A hashed requirements file: each entry exactly `name==version [; marker]` with hashes."""
-    pins: dict[NormalizedName, Pin] = {}
+def _read_lock(path: Path) -> dict[NormalizedName, list[Pin]]:
+    """A hashed requirements file: each entry exactly `name==version [; marker]` with hashes.
+    A name may be pinned more than once, under markers for different Pythons (the universal
+    resolution forks where a newer release needs a newer Python, e.g. numpy)."""
+    pins: dict[NormalizedName, list[Pin]] = {}
     for line in path.read_text(encoding="utf-8").replace("\\\n", " ").splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
@@ -88,11 +90,24 @@ def _read_lock(path: Path) -> dict[NormalizedName, Pin]:
         assert not requirement.extras, f"{path.name}: {spec}"
         assert hashes, f"{path.name}: {name} has no hash"
         assert all(re.fullmatch(r"sha256:[0-9a-f]{64}", h.strip()) for h in hashes), name
-        assert name not in pins, f"{path.name}: {name} twice"
-        pins[name] = Pin(
-            Version(pinned.version), requirement.marker, frozenset(h.strip() for h in hashes)
+        assert (name in pins) <= (requirement.marker is not None), f"{path.name}: {name} twice"
+        pins.setdefault(name, []).append(
+            Pin(Version(pinned.version), requirement.marker, frozenset(h.strip() for h in hashes))
         )
     return pins
+
+
+def _applying(
+    path: Path, pins: dict[NormalizedName, list[Pin]], environment: dict[str, str]
+) -> dict[NormalizedName, Pin]:
+    """The pin of each name that pip installs in `environment` (one at most)."""
+    chosen: dict[NormalizedName, Pin] = {}
+    for name, candidates in pins.items():
+        found = [p for p in candidates if p.marker is None or p.marker.evaluate(environment)]
+        assert len(found) <= 1, f"{path.name}: {len(found)} pins of {name} apply together"
+        if found:
+            chosen[name] = found[0]
+    return chosen
 
 
 def _pyproject_requirements(*, test: bool) -> list[Requirement]:
@@ -128,17 +143,19 @@ IMAGE_PLATFORMS = [_target_environment("x86_64"), _target_environment("aarch64")
 def test_the_lock_agrees_with_pyproject(lock: Path, test: bool) -> None:
     """Every dependency pyproject.toml declares is locked, at a version inside its range, for
     the image's platforms. Network-free: this compares the two files, nothing is resolved."""
-    pins = _read_lock(lock)
-    for requirement in _pyproject_requirements(test=test):
-        name = canonicalize_name(requirement.name)
-        assert name in pins, f"{requirement} is not in {lock.name}: {RELOCK}"
-        pin = pins[name]
-        assert requirement.specifier.contains(pin.version, prereleases=True), (
-            f"{lock.name} pins {name}=={pin.version}, outside pyproject's {requirement}: {RELOCK}"
-        )
-        for environment in IMAGE_PLATFORMS:
-            assert pin.marker is None or pin.marker.evaluate(environment), (
-                f"{lock.name}: {name} is not installed on {environment['platform_machine']}"
+    locked = _read_lock(lock)
+    for environment in IMAGE_PLATFORMS:
+        pins = _applying(lock, locked, environment)
+        for requirement in _pyproject_requirements(test=test):
+            name = canonicalize_name(requirement.name)
+            assert name in pins, (
+                f"{requirement} is not in {lock.name} for "
+                f"{environment['platform_machine']}: {RELOCK}"
+            )
+            pin = pins[name]
+            assert requirement.specifier.contains(pin.version, prereleases=True), (
+                f"{lock.name} pins {name}=={pin.version}, outside pyproject's {requirement}: "
+                f"{RELOCK}"
             )
 
 
@@ -185,7 +202,8 @@ def test_this_run_uses_exactly_the_locked_versions(lock: Path, test: bool) -> No
     locked, installed at the locked version, inside every range that asks for it; and the lock
     holds nothing pyproject no longer needs. For the runtime lock this is what the image's
     `pip install --require-hashes -r requirements.lock` and `pip check` rely on."""
-    pins = _read_lock(lock)
+    here = dict(default_environment(), extra="")
+    pins = _applying(lock, _read_lock(lock), here)
     needed = _closure(_pyproject_requirements(test=test))
     for name, wanted_by in sorted(needed.items()):
         assert name in pins, f"{name} (wanted by {wanted_by[0]}) is not in {lock.name}: {RELOCK}"
@@ -196,9 +214,7 @@ def test_this_run_uses_exactly_the_locked_versions(lock: Path, test: bool) -> No
         )
         outside = [str(r) for r in wanted_by if not r.specifier.contains(version, True)]
         assert not outside, f"{lock.name} pins {name}=={version}, outside {outside}: {RELOCK}"
-    here = dict(default_environment(), extra="")
-    applicable = {n for n, pin in pins.items() if pin.marker is None or pin.marker.evaluate(here)}
-    stale = sorted(applicable - needed.keys())
+    stale = sorted(pins.keys() - needed.keys())
     assert not stale, f"{lock.name} locks {stale}, which pyproject no longer needs: {RELOCK}"
 
 

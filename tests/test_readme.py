@@ -101,6 +101,8 @@ def test_the_walkthrough_runs_as_written(
     assert '"period":{"from":"2026-04-01","to":"2027-03-31"}' in outputs[12]
     assert '"rapid_reviews":{"submitted":' in outputs[12]
     assert "figure,count\nNotifications: Panel notifications made in the year," in outputs[12]
+    assert '<title id="chart-title">Wessex Vale' in outputs[12]  # the chart, saved and shown
+    assert (tmp_path / "timeliness.svg").read_text().startswith("<?xml")
     # A calendar feed for Outlook: an iCalendar of the running deadlines, no key needed.
     assert "BEGIN:VCALENDAR" in outputs[13]
     assert "SUMMARY:[wessex-vale] WV-" in outputs[13]

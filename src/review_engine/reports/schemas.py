@@ -71,6 +71,34 @@ class NationalReviewFigures(BaseModel):
     completed: Count
 
 
+class LeadAgencyActionFigures(BaseModel):
+    model_config = _FIGURES
+    open: Count
+    overdue: Count
+    completed: Count
+    assured: Count
+    cancelled: Count
+    slipped: Count
+    slipped_days: Count = Field(
+        description='Days the slipped actions\' due dates moved, in total; "c" with `slipped`.'
+    )
+
+
+class ActionFigures(LeadAgencyActionFigures):
+    by_lead_agency: dict[str, LeadAgencyActionFigures] = Field(
+        description="The same figures for each lead agency's actions, by the agency's name."
+    )
+
+
+class ContributionFigures(BaseModel):
+    model_config = _FIGURES
+    requested: Count
+    returned_on_time: Count
+    returned_late: Count
+    not_coming: Count
+    outstanding: Count
+
+
 class ReportPeriod(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -92,12 +120,23 @@ class AnnualReport(BaseModel):
     lcsprs: LcsprFigures
     learning_reviews: LearningReviewFigures
     national_reviews: NationalReviewFigures
+    actions: ActionFigures = Field(
+        description=(
+            "Actions live in the year (recorded by its end, not assured or cancelled before "
+            "it began), as each stood at the year's end or on `as_of` if earlier."
+        )
+    )
+    contributions: ContributionFigures = Field(
+        description="Agency contributions requested in the year, as each stood on `as_of`."
+    )
     themes: dict[str, Count] = Field(
         description="Cases notified in the year, by theme (a case counts once per theme)."
     )
     detail: dict[str, list[str]] | None = Field(
         description=(
             "With `detail=true`: for each figure (`group.figure`, `themes.<theme>`), the "
-            "references of the cases it counts. Internal: never for publication."
+            "references of the cases it counts; for actions (`actions.<figure>`, "
+            "`actions.by_lead_agency.<agency>.<figure>`), the actions' ids. Internal: never "
+            "for publication."
         )
     )

@@ -11,16 +11,21 @@ from typing import Any, get_args
 
 from sqlmodel import Session, col, select
 
+from review_engine.actions.models import Action
+from review_engine.actions.views import action_views
+from review_engine.agencies.models import Agency
 from review_engine.auth.models import Principal
 from review_engine.cases import deadlines as stored_deadlines
 from review_engine.cases.models import Case, CaseHistoryEntry
 from review_engine.clocks import ClockContext
+from review_engine.contributions.models import Contribution
+from review_engine.contributions.queries import facts_of
 from review_engine.partnerships.service import get_accessible
 from review_engine.reports.annual import CaseRecord, Period, count
-from review_engine.reports.schemas import Count
+from review_engine.reports.work import ActionRecord, ContributionRecord, WorkCount, count_work
 from review_engine.timeline import CaseTimeline, PanelOutcome, ReviewRoute
 
-__all__ = ["Report", "annual_report", "nest", "suppressed"]
+__all__ = ["Report", "annual_report"]
 
 # The workflow's events, as the history names them.
 _PANEL_RESPONSE = "record_panel_response"
@@ -31,9 +36,11 @@ _ROUTES: tuple[str, ...] = get_args(ReviewRoute)
 
 @dataclass(frozen=True)
 class Report:
-    partnership: str
+    partnership: str  # its code
+    partnership_name: str
     figures: dict[str, list[str]]  # figure name -> references counted
     themes: dict[str, list[str]]
+    work: WorkCount  # actions and contributions
 
 
 @dataclass
@@ -93,6 +100,41 @@ def _records(
         )
 
 
+def _actions(session: Session, partnership_id: Any, day: date) -> list[ActionRecord]:
+    """The partnership's actions recorded by `day`, with the due date in force then."""
+    actions = session.exec(
+        select(Action)
+        .where(col(Action.partnership_id) == partnership_id)
+        .where(col(Action.recorded_on) <= day)
+    ).all()
+    return [
+        ActionRecord(
+            id=str(view.action.id),
+            lead_agency=view.lead_agency,
+            recorded_on=view.action.recorded_on,
+            original_due_on=view.action.original_due_on,
+            due_on=view.due_on_as_of(day),
+            completed_on=view.action.completed_on,
+            assured_on=view.action.assured_on,
+            cancelled_on=view.action.cancelled_on,
+        )
+        for view in action_views(session=session, actions=actions)
+    ]
+
+
+def _contributions(session: Session, partnership_id: Any) -> list[ContributionRecord]:
+    rows = session.exec(
+        select(Contribution, Agency.name, Case.reference)
+        .join(Agency, col(Agency.id) == col(Contribution.agency_id))
+        .join(Case, col(Case.id) == col(Contribution.case_id))
+        .where(col(Contribution.partnership_id) == partnership_id)
+    )
+    return [
+        ContributionRecord(reference=reference, facts=facts_of(contribution, agency))
+        for contribution, agency, reference in rows
+    ]
+
+
 def annual_report(
     *,
     session: Session,
@@ -105,22 +147,16 @@ def annual_report(
     """The figures of the partnership `code` (404 if the key may not see it)."""
     partnership = get_accessible(session=session, principal=principal, code=code)
     figures, themes = count(_records(session, partnership.id, as_of, context), period)
-    return Report(partnership=partnership.code, figures=figures, themes=themes)
-
-
-def suppressed(references: list[str], below: int | None) -> Count:
-    """The count, or "c" when it is from 1 to `below` - 1."""
-    number = len(references)
-    return "c" if below is not None and 0 < number < below else number
-
-
-def nest(flat: dict[str, Count]) -> dict[str, Any]:
-    """`{"a.b.c": 1}` as `{"a": {"b": {"c": 1}}}`."""
-    nested: dict[str, Any] = {}
-    for name, value in flat.items():
-        *groups, last = name.split(".")
-        place = nested
-        for group in groups:
-            place = place.setdefault(group, {})
-        place[last] = value
-    return nested
+    work = count_work(
+        _actions(session, partnership.id, min(period.end, as_of)),
+        _contributions(session, partnership.id),
+        period,
+        as_of,
+    )
+    return Report(
+        partnership=partnership.code,
+        partnership_name=partnership.name,
+        figures=figures,
+        themes=themes,
+        work=work,
+    )

@@ -1,5 +1,5 @@
-"""The reports domain's rows of the route matrices: the yearly report is a read (every role,
-scoped like cases); its bad requests and edge values."""
+"""The reports domain's rows of the route matrices: the yearly report and its charts are
+reads (every role, scoped like cases); their bad requests and edge values."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from tests.matrix.tables import Call, DomainTable, Edge
 from tests.matrix.world import HOME
 
 ANNUAL = "/reports/annual"
+CHART = "/reports/annual/charts/{chart}.svg"
 
 
 def _bad_requests(case: dict[str, Any]) -> Iterator[tuple[Call, int | set[int]]]:
@@ -20,6 +21,9 @@ def _bad_requests(case: dict[str, Any]) -> Iterator[tuple[Call, int | set[int]]]
         Call("GET", ANNUAL, params={"partnership": HOME, "year": "2026", "suppress_below": "1"}),
         422,
     )
+    year = {"partnership": HOME, "year": "2026"}
+    yield Call("GET", CHART.format(chart="pie"), params=year), 422
+    yield Call("GET", CHART.format(chart="themes"), params={**year, "partnership": "nowhere"}), 404
 
 
 EDGES: dict[str, Edge] = {
@@ -29,6 +33,11 @@ EDGES: dict[str, Edge] = {
     "annual-report-csv-detail": Edge(
         "GET", ANNUAL, params={"partnership": HOME, "year": "2026", "detail": "true"}
     ),
+    "annual-chart-suppressed": Edge(
+        "GET",
+        CHART.format(chart="timeliness"),
+        params={"partnership": HOME, "year": "2026", "suppress_below": "100"},
+    ),
 }
 
-TABLE = DomainTable(bad_requests=_bad_requests, edges=EDGES)
+TABLE = DomainTable(path_samples={"chart": "timeliness"}, bad_requests=_bad_requests, edges=EDGES)
