@@ -7,14 +7,16 @@ builds the SQL conditions behind `GET /cases?overdue=true` and `?due_before=`.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict
 from datetime import date
+from typing import Any
 
-from sqlalchemy import and_, delete, exists, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
-from review_engine.cases.models import Case, CaseDeadline
+from review_engine.cases.models import Case, CaseDeadline, running_deadline
 from review_engine.cases.schemas import DeadlineBasisRead, DeadlineRead
 from review_engine.clocks import ClockContext, Deadline, compute_deadlines
 from review_engine.db import utcnow
@@ -35,57 +37,65 @@ def evaluate(timeline: CaseTimeline, *, context: ClockContext, as_of: date) -> l
     )
 
 
+def _columns(deadline: Deadline) -> dict[str, Any]:
+    """What a deadline's row holds (beyond its case, name and when it was computed)."""
+    return {
+        "kind": deadline.kind,
+        "due_on": deadline.due_on,
+        "statutory_due_on": deadline.statutory_due_on,
+        "met_on": deadline.met_on,
+        "stopped_on": deadline.stopped_on,
+        "waived": deadline.status == "waived",
+        "paused": deadline.status == "paused",
+        "start_event": deadline.basis.start_event,
+        "start_on": deadline.basis.start_on,
+        "calendar_version": deadline.basis.calendar_version,
+    }
+
+
 def store(*, session: Session, case: Case, deadlines: list[Deadline]) -> None:
-    """Replace the case's deadline rows (within the caller's transaction)."""
-    session.execute(delete(CaseDeadline).where(col(CaseDeadline.case_id) == case.id))
+    """Bring the case's deadline rows in line with `deadlines` (within the caller's
+    transaction), writing only what changed: most changes move one clock or two, and a
+    row rewritten for nothing costs the write and its index entries."""
+    stored = {
+        row.name: row
+        for row in session.exec(select(CaseDeadline).where(col(CaseDeadline.case_id) == case.id))
+    }
     now = utcnow()
     for deadline in deadlines:
-        session.add(
-            CaseDeadline(
-                case_id=case.id,
-                name=deadline.name,
-                kind=deadline.kind,
-                due_on=deadline.due_on,
-                statutory_due_on=deadline.statutory_due_on,
-                met_on=deadline.met_on,
-                stopped_on=deadline.stopped_on,
-                waived=deadline.status == "waived",
-                paused=deadline.status == "paused",
-                start_event=deadline.basis.start_event,
-                start_on=deadline.basis.start_on,
-                calendar_version=deadline.basis.calendar_version,
-                computed_at=now,
+        columns = _columns(deadline)
+        row = stored.pop(deadline.name, None)
+        if row is None:
+            session.add(
+                CaseDeadline(case_id=case.id, name=deadline.name, computed_at=now, **columns)
             )
-        )
+        elif any(getattr(row, name) != value for name, value in columns.items()):
+            for name, value in columns.items():
+                setattr(row, name, value)
+            row.computed_at = now
+    for gone in stored.values():  # a clock the case no longer has
+        session.delete(gone)
 
 
-def _open_deadline(as_of: date) -> ColumnElement[bool]:
-    """A stored deadline that, as of `as_of`, is still running (not met, stopped, waived or
-    paused). Exact only for an `as_of` on or after the day the rows were computed: nothing
-    recorded can be dated later than that, so the rows still hold then."""
-    return and_(
-        col(CaseDeadline.case_id) == col(Case.id),
-        col(CaseDeadline.kind) == "deadline",
-        or_(col(CaseDeadline.met_on).is_(None), col(CaseDeadline.met_on) > as_of),
-        or_(col(CaseDeadline.stopped_on).is_(None), col(CaseDeadline.stopped_on) > as_of),
-        not_(col(CaseDeadline.waived)),
-        not_(col(CaseDeadline.paused)),
+def _running_due_before(day: date) -> SelectOfScalar[uuid.UUID]:
+    """The cases with a stored deadline still running and due before `day`: an index search
+    on `ix_case_deadline_running`, so its cost is the deadlines running, not every case.
+    Exact for an `as_of` on or after the day the rows were computed: nothing recorded can
+    be dated after today, so a clock met or stopped by `as_of` is already so in its row."""
+    return select(col(CaseDeadline.case_id)).where(
+        running_deadline(), col(CaseDeadline.due_on) < day
     )
 
 
 def overdue_condition(as_of: date) -> ColumnElement[bool]:
-    """Cases with at least one deadline overdue as of `as_of` (see `_open_deadline`)."""
-    return exists(
-        select(col(CaseDeadline.id)).where(_open_deadline(as_of), col(CaseDeadline.due_on) < as_of)
-    )
+    """Cases with at least one deadline overdue as of `as_of`, today or later."""
+    return col(Case.id).in_(_running_due_before(as_of))
 
 
-def due_before_condition(day: date, as_of: date) -> ColumnElement[bool]:
-    """Cases with at least one deadline still running as of `as_of` and due before `day`
-    (see `_open_deadline`)."""
-    return exists(
-        select(col(CaseDeadline.id)).where(_open_deadline(as_of), col(CaseDeadline.due_on) < day)
-    )
+def due_before_condition(day: date) -> ColumnElement[bool]:
+    """Cases with at least one deadline still running (as of today or later) and due
+    before `day`."""
+    return col(Case.id).in_(_running_due_before(day))
 
 
 # A deadline still running, as the stored rows' `_open_deadline` condition selects them.

@@ -91,7 +91,7 @@ def list_cases(
         elif filters.overdue is False:
             query = query.where(~stored_deadlines.overdue_condition(as_of))
         if filters.due_before is not None:
-            query = query.where(stored_deadlines.due_before_condition(filters.due_before, as_of))
+            query = query.where(stored_deadlines.due_before_condition(filters.due_before))
     query = query.order_by(col(Case.created_at), col(Case.id))
     position = decode_cursor(cursor, time_and_id) if cursor is not None else None
     batch = limit + 1 if not filters.on_deadlines else max(limit + 1, _BATCH)

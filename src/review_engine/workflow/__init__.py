@@ -32,9 +32,10 @@ and its checks (re-exported here too); `review_engine.workflow.docs` `describe`,
 and `render_docs`. This module keeps the errors and the functional API, and
 `python -m review_engine.workflow` prints docs/workflow.md.
 
-The functional API (`allowed_events`, `fire`, `describe`, …) builds a fresh machine for every
-call, restored from the stored state value, so no machine is ever shared. `fire` returns the
-new state and a new timeline; it never changes the one it was given.
+The functional API (`allowed_events`, `fire`, `describe`, …) never shares a machine: `fire`
+builds a fresh one, restored from the stored state value, once the event is known to be
+allowed; `allowed_events` reads the guards without one (`review_engine.workflow.allowed`).
+`fire` returns the new state and a new timeline; it never changes the one it was given.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from statemachine.exceptions import TransitionNotAllowed
 from review_engine.calendar import Calendar
 from review_engine.field_error import field_errors
 from review_engine.timeline import CaseTimeline, IncidentFacts
+from review_engine.workflow.allowed import allowed_for
 from review_engine.workflow.docs import case_diagram, describe, mermaid, render_docs
 from review_engine.workflow.events import (
     PAYLOAD_SCHEMAS,
@@ -210,18 +212,15 @@ def _events_from(state: str) -> set[str]:
     return {event.id for event in source.transitions.unique_events}
 
 
-def _restore(
+def _record(
     state: str, timeline: CaseTimeline, outstanding_actions: Sequence[str] = ()
-) -> tuple[ReviewWorkflow, CaseRecord]:
+) -> CaseRecord:
     # The library would raise a bare KeyError for an unknown value, and only later.
     if state not in STATES:
         raise UnknownState(state)
-    # The state field is already set, so the machine restores it without re-entering the
-    # initial state.
-    case = CaseRecord(
+    return CaseRecord(
         state=state, timeline=timeline, outstanding_actions=tuple(outstanding_actions)
     )
-    return ReviewWorkflow(model=case), case
 
 
 def allowed_events(
@@ -229,14 +228,8 @@ def allowed_events(
 ) -> list[str]:
     """The events the case can take now, guards evaluated, in the order of `EVENTS`.
     `outstanding_actions` are the ids of the case's actions not yet assured or cancelled:
-    while there are any, the case cannot be closed."""
-    machine, _ = _restore(state, timeline, outstanding_actions)
-    return _allowed(machine)
-
-
-def _allowed(machine: ReviewWorkflow) -> list[str]:
-    enabled = {event.id for event in machine.enabled_events()}
-    return [event for event in EVENTS if event in enabled]
+    while there are any, the case cannot be closed. Read without building a machine."""
+    return allowed_for(_record(state, timeline, outstanding_actions))
 
 
 def _validate(
@@ -279,11 +272,14 @@ def fire(
     is invalid on its own or against the timeline. Nothing is changed on error.
     `outstanding_actions` (see `allowed_events`) keep the case from being closed.
     """
-    machine, case = _restore(state, timeline, outstanding_actions)
-    allowed = _allowed(machine)
+    case = _record(state, timeline, outstanding_actions)
+    allowed = allowed_for(case)
     if event not in allowed:
         raise IllegalEvent(event=event, case=case, allowed_events=allowed)
     data = _validate(event, payload, timeline, calendar, incident)
+    # The one machine of the request, built once the event is known to be allowed. The
+    # state field is already set, so it restores it without re-entering the initial state.
+    machine = ReviewWorkflow(model=case)
     try:
         machine.send(event, payload=data)
     except TransitionNotAllowed as exc:  # no route matched: a bug, since data was checked

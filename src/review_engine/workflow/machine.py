@@ -50,6 +50,7 @@ __all__ = [
     "STATES",
     "CaseRecord",
     "ReviewWorkflow",
+    "WorkflowGuards",
     "WorkflowState",
 ]
 
@@ -64,7 +65,53 @@ class CaseRecord:
     outstanding_actions: tuple[str, ...] = ()
 
 
-class ReviewWorkflow(StateMachine):
+class WorkflowGuards:
+    """The machine's guards and routing conditions, over `model`. Kept apart from the
+    machine so they can also be read without one (`review_engine.workflow.allowed`): a
+    python-statemachine machine costs far more to build than the guards cost to read."""
+
+    model: CaseRecord
+
+    # -- Guards: read the timeline only, so they decide the allowed events ----------------
+
+    def partners_informed(self) -> bool:
+        return self.model.timeline.partners_informed_on is not None
+
+    def actions_outstanding(self) -> bool:
+        return bool(self.model.outstanding_actions)
+
+    def advance_copies_sent(self) -> bool:
+        return self.model.timeline.advance_copies_sent_on is not None
+
+    # -- Routing conditions: read the payload; without one, every route stays possible ---
+
+    def rapid_review_required(self, payload: NotifyPanelPayload | None = None) -> bool:
+        return payload is None or payload.rapid_review_required
+
+    def _routes_to(
+        self, route: ReviewRoute | None, payload: RecordPanelResponsePayload | None
+    ) -> bool:
+        return payload is None or payload.review_route(self.model.timeline) == route
+
+    def panel_challenged(self, payload: RecordPanelResponsePayload | None = None) -> bool:
+        return self._routes_to(None, payload)
+
+    def panel_takes_national_review(
+        self, payload: RecordPanelResponsePayload | None = None
+    ) -> bool:
+        return self._routes_to("national_review", payload)
+
+    def lcspr_agreed(self, payload: RecordPanelResponsePayload | None = None) -> bool:
+        return self._routes_to("lcspr", payload)
+
+    def learning_review_agreed(self, payload: RecordPanelResponsePayload | None = None) -> bool:
+        return self._routes_to("learning_review", payload)
+
+    def no_further_review_agreed(self, payload: RecordPanelResponsePayload | None = None) -> bool:
+        return self._routes_to("no_further_review", payload)
+
+
+class ReviewWorkflow(WorkflowGuards, StateMachine):
     """The review workflow of one case (see `review_engine.workflow`'s docstring for the path)."""
 
     model: CaseRecord
@@ -127,44 +174,6 @@ class ReviewWorkflow(StateMachine):
     close = action_tracking.to(closed, unless="actions_outstanding") | not_notified.to(
         closed, unless="actions_outstanding"
     )
-
-    # -- Guards: read the timeline only, so they decide the allowed events ----------------
-
-    def partners_informed(self) -> bool:
-        return self.model.timeline.partners_informed_on is not None
-
-    def actions_outstanding(self) -> bool:
-        return bool(self.model.outstanding_actions)
-
-    def advance_copies_sent(self) -> bool:
-        return self.model.timeline.advance_copies_sent_on is not None
-
-    # -- Routing conditions: read the payload; without one, every route stays possible ---
-
-    def rapid_review_required(self, payload: NotifyPanelPayload | None = None) -> bool:
-        return payload is None or payload.rapid_review_required
-
-    def _routes_to(
-        self, route: ReviewRoute | None, payload: RecordPanelResponsePayload | None
-    ) -> bool:
-        return payload is None or payload.review_route(self.model.timeline) == route
-
-    def panel_challenged(self, payload: RecordPanelResponsePayload | None = None) -> bool:
-        return self._routes_to(None, payload)
-
-    def panel_takes_national_review(
-        self, payload: RecordPanelResponsePayload | None = None
-    ) -> bool:
-        return self._routes_to("national_review", payload)
-
-    def lcspr_agreed(self, payload: RecordPanelResponsePayload | None = None) -> bool:
-        return self._routes_to("lcspr", payload)
-
-    def learning_review_agreed(self, payload: RecordPanelResponsePayload | None = None) -> bool:
-        return self._routes_to("learning_review", payload)
-
-    def no_further_review_agreed(self, payload: RecordPanelResponsePayload | None = None) -> bool:
-        return self._routes_to("no_further_review", payload)
 
     # -- Actions: what each event records on the timeline ---------------------------------
 
