@@ -59,12 +59,18 @@ ChangeRequest = GenericChangeRequest[CaseView]
 """A change to a case (see `review_engine.change_request`)."""
 
 
-def view_of(case: Case, partnership: Partnership, links: CaseLinks | None = None) -> CaseView:
+def view_of(
+    case: Case,
+    partnership: Partnership,
+    links: CaseLinks | None = None,
+    timeline: CaseTimeline | None = None,
+) -> CaseView:
+    """`timeline` is the case's, when the caller has already read it."""
     return CaseView(
         case=case,
         partnership=partnership,
         state=case.state,
-        timeline=timeline_of(case),
+        timeline=timeline or timeline_of(case),
         version=case.version,
         links=links or CaseLinks(),
     )
@@ -125,9 +131,13 @@ def record_history(
     )
 
 
-def store_deadlines(*, session: Session, case: Case, context: ClockContext) -> None:
-    """Rewrites the case's stored deadline rows as of today."""
-    evaluated = stored_deadlines.evaluate(timeline_of(case), context=context, as_of=context.today)
+def store_deadlines(
+    *, session: Session, case: Case, context: ClockContext, timeline: CaseTimeline | None = None
+) -> None:
+    """Rewrites the case's stored deadline rows as of today (`timeline`: the case's, if the
+    caller has read it)."""
+    timeline = timeline or timeline_of(case)
+    evaluated = stored_deadlines.evaluate(timeline, context=context, as_of=context.today)
     stored_deadlines.store(session=session, case=case, deadlines=evaluated)
 
 
@@ -176,7 +186,7 @@ def save_change(
     (so a failure to render leaves nothing written), then one commit holding the change
     and the answer's idempotency record.
     """
-    stage_change(
+    timeline = stage_change(
         session=session,
         principal=change.principal,
         view=view,
@@ -187,7 +197,7 @@ def save_change(
         event=event,
         after_flush=after_flush,
     )
-    answer = change.render(view_of(view.case, view.partnership, view.links))
+    answer = change.render(view_of(view.case, view.partnership, view.links, timeline))
     commit_answer(session=session, answer=answer, claim=change.claim)
     return answer
 
@@ -203,8 +213,9 @@ def stage_change(
     context: ClockContext | None,
     event: str | None = None,
     after_flush: Callable[[], None] | None = None,
-) -> None:
-    """Writes what the caller changed on `view.case` into the open transaction, uncommitted.
+) -> CaseTimeline:
+    """Writes what the caller changed on `view.case` into the open transaction, uncommitted,
+    and returns the case's timeline as it leaves it (read once for all that follows).
 
     The version-checked UPDATE first (a writer that got there first makes this a 412),
     then `after_flush`, the deadline rows (when `context` is given: the change can move
@@ -221,9 +232,12 @@ def stage_change(
         ) from None
     if after_flush is not None:
         after_flush()
+    timeline = timeline_of(case)
     if context is not None:
-        store_deadlines(session=session, case=case, context=context)
-    store_publication(session=session, case=case)
+        store_deadlines(session=session, case=case, context=context, timeline=timeline)
+    # Only a case published before or after the change has a row in the public index.
+    if view.timeline.published_on is not None or timeline.published_on is not None:
+        store_publication(session=session, case=case, timeline=timeline)
     record_history(
         session=session,
         case=case,
@@ -233,3 +247,4 @@ def stage_change(
         from_state=view.state,
         details=details,
     )
+    return timeline

@@ -37,10 +37,14 @@ def _public_facts(case: Case, timeline: CaseTimeline) -> dict[str, Any] | None:
     }
 
 
-def store_publication(*, session: Session, case: Case) -> None:
+def store_publication(
+    *, session: Session, case: Case, timeline: CaseTimeline | None = None
+) -> None:
     """Writes the case's row when what the public may see of it changed (in the caller's
-    transaction). A review no longer published is unlisted, not deleted."""
-    facts = _public_facts(case, CaseTimeline.model_validate(case.timeline))
+    transaction). A review no longer published is unlisted, not deleted. `timeline` is the
+    case's, already read (read from the case otherwise)."""
+    timeline = timeline or CaseTimeline.model_validate(case.timeline)
+    facts = _public_facts(case, timeline)
     row = session.get(PublishedReview, case.id)
     if facts is None:
         if row is not None and row.listed:
