@@ -25,13 +25,9 @@ from typing import Any
 import httpx
 import uvicorn
 from sqlalchemy.engine import make_url
-from sqlmodel import Session
-from support import database  # benchmarks/support.py, beside this script
+from support import database, migrated_with_admin_key  # benchmarks/support.py
 
 from review_engine.app import create_app
-from review_engine.auth.models import Role
-from review_engine.auth.service import create_api_key
-from review_engine.db import create_db_engine, upgrade_database
 from review_engine.settings import Settings
 
 EVENTS = [
@@ -87,13 +83,7 @@ def new_case(http: httpx.Client, reference: str) -> dict[str, Any]:
 
 
 def run(database_url: str, *, writers: int, rounds: int, cases: int) -> None:
-    upgrade_database(database_url)
-    engine = create_db_engine(database_url)
-    with Session(engine) as session:
-        _, key = create_api_key(
-            session=session, name="bench", role=Role.ADMIN, partnership_codes=None
-        )
-    engine.dispose()
+    key = migrated_with_admin_key(database_url)
     headers = {"Authorization": f"Bearer {key}"}
     with serve(database_url) as base, httpx.Client(base_url=base, headers=headers) as http:
         http.post("/partnerships", json={"code": "bench", "name": "Bench"}).raise_for_status()

@@ -49,12 +49,9 @@ import sqlalchemy
 import uvicorn
 from api import EVENTS  # benchmarks/api.py, beside this script
 from floor import FLOOR_DATABASE_URL, create_floor_tables
-from sqlmodel import Session
-from support import database
+from support import database, migrated_with_admin_key
 
-from review_engine.auth.models import Role
-from review_engine.auth.service import create_api_key
-from review_engine.db import create_db_engine, upgrade_database
+from review_engine.db import create_db_engine
 
 HERE = Path(__file__).resolve().parent
 CLIENTS = 20
@@ -240,13 +237,7 @@ def throughput(apps: list[App], duration: float) -> None:
 
 
 def engine_app(url: str, workers: int) -> App:
-    upgrade_database(url)
-    db = create_db_engine(url)
-    with Session(db) as session:
-        _, key = create_api_key(
-            session=session, name="bench", role=Role.ADMIN, partnership_codes=None
-        )
-    db.dispose()
+    key = migrated_with_admin_key(url)
     env = {
         "REVIEW_ENGINE_DATABASE_URL": url,
         "REVIEW_ENGINE_SERVE_ALERTS": "false",

@@ -1,4 +1,5 @@
-"""What the benchmark scripts share: a throwaway database to run against."""
+"""What the benchmark scripts share: a throwaway database to run against, migrated and
+given an admin key."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from pathlib import Path
 
 import psycopg
 from sqlalchemy.engine import make_url
+from sqlmodel import Session
 
-from review_engine.db import normalise_database_url
+from review_engine.auth.models import Role
+from review_engine.auth.service import create_api_key
+from review_engine.db import create_db_engine, normalise_database_url, upgrade_database
 
 
 @contextmanager
@@ -32,3 +36,15 @@ def database(postgres: str | None) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def migrated_with_admin_key(database_url: str) -> str:
+    """Migrates the database to head and returns a new admin key's secret."""
+    upgrade_database(database_url)
+    engine = create_db_engine(database_url)
+    with Session(engine) as session:
+        _, key = create_api_key(
+            session=session, name="bench", role=Role.ADMIN, partnership_codes=None
+        )
+    engine.dispose()
+    return key
