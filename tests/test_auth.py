@@ -2,13 +2,18 @@
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
+from review_engine.app import create_app
 from review_engine.auth.models import ApiKey, Principal, Role
-from review_engine.auth.service import LAST_USED_RESOLUTION, parse_key, revoke_api_key
+from review_engine.auth.service import parse_key, revoke_api_key
+from review_engine.auth.usage import LAST_USED_RESOLUTION
+from review_engine.settings import Settings
 
 Headers = dict[str, str]
 CHALLENGE = 'Bearer realm="review-engine"'
@@ -98,32 +103,88 @@ def test_only_admins_create_partnerships(
         assert "WWW-Authenticate" not in response.headers
 
 
-def test_last_used_at_is_recorded_at_most_once_a_minute(
+def test_last_used_at_is_stored_apart_from_requests_at_most_once_a_minute(
     client: TestClient,
     make_key: Callable[..., str],
     auth: Callable[[str], Headers],
     session: Session,
 ) -> None:
     key = make_key(role="viewer", name="watched")
+    app: Any = client.app
+    engine: Engine = app.state.engine
+    written: list[str] = []
+
+    def catch(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().startswith(("INSERT", "UPDATE", "DELETE", "BEGIN IMMEDIATE")):
+            written.append(statement)
 
     def last_used() -> object:
         session.rollback()
         return session.exec(select(ApiKey.last_used_at).where(ApiKey.name == "watched")).one()
 
+    def flush() -> int:
+        stored: int = app.state.key_usage.flush(engine)
+        return stored
+
+    event.listen(engine, "before_cursor_execute", catch)
+    try:
+        assert client.get("/partnerships", headers=auth(key)).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", catch)
+    # A read writes nothing and, on SQLite, never takes the write lock (BEGIN IMMEDIATE).
+    assert written == []
     assert last_used() is None
-    client.get("/partnerships", headers=auth(key))
+    assert flush() == 1
     first = last_used()
     assert first is not None
     client.get("/partnerships", headers=auth(key))
-    assert last_used() == first  # within the minute: no write
+    assert flush() == 0
+    assert last_used() == first  # within the minute: nothing to store
 
-    # Pretend the last use was long ago; the next request refreshes it.
+    # Pretend the last use was long ago; the next request's use is stored at the next flush.
     api_key = session.exec(select(ApiKey).where(ApiKey.name == "watched")).one()
     api_key.last_used_at = first - LAST_USED_RESOLUTION - timedelta(seconds=1)  # type: ignore[operator]
     session.add(api_key)
     session.commit()
     client.get("/partnerships", headers=auth(key))
+    assert flush() == 1
     assert last_used() > first  # type: ignore[operator]
+
+
+def test_a_use_not_yet_stored_is_stored_when_the_app_shuts_down(
+    settings: Settings, make_key: Callable[..., str], session: Session
+) -> None:
+    key = make_key(role="viewer", name="shutdown")
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/partnerships", headers={"Authorization": f"Bearer {key}"}).is_success
+    stored = session.exec(select(ApiKey.last_used_at).where(ApiKey.name == "shutdown")).one()
+    assert stored is not None
+
+
+def test_a_write_request_reads_its_key_before_taking_the_write_lock(
+    client: TestClient, make_key: Callable[..., str], auth: Callable[[str], Headers]
+) -> None:
+    app: Any = client.app
+    engine: Engine = app.state.engine
+    statements: list[str] = []
+
+    def catch(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    body, admin = {"code": "locks", "name": "Partnership"}, auth(make_key(role="admin"))
+    event.listen(engine, "before_cursor_execute", catch)
+    try:
+        made = client.post("/partnerships", json=body, headers=admin)
+    finally:
+        event.remove(engine, "before_cursor_execute", catch)
+    assert made.status_code == 201
+    key_read = next(i for i, s in enumerate(statements) if "FROM api_key" in s)
+    first_write = next(i for i, s in enumerate(statements) if s.startswith("INSERT"))
+    if engine.dialect.name == "sqlite":  # the write lock is taken after the key's read ends
+        lock = statements.index("BEGIN IMMEDIATE")
+        assert statements.index("BEGIN DEFERRED") < key_read < lock < first_write
+    else:
+        assert key_read < first_write
 
 
 def test_only_a_hash_of_the_secret_is_stored(

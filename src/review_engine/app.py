@@ -17,6 +17,7 @@ from review_engine.agencies.router import router as agencies_router
 from review_engine.alerts.health import AlertsHealth, alerts_health
 from review_engine.alerts.router import router as alerts_router
 from review_engine.alerts.runner import Scheduler
+from review_engine.auth.usage import KeyUsage, KeyUsageWriter
 from review_engine.body_limit import MAX_BODY_BYTES, BodySizeLimitMiddleware
 from review_engine.calendar_feeds.router import router as calendar_feeds_router
 from review_engine.cases.diagram import router as case_diagram_router
@@ -75,9 +76,12 @@ def create_app(settings: Settings | None = None, *, run_alerts: bool = False) ->
         scheduler = Scheduler(engine, settings) if run_alerts else None
         if scheduler is not None:
             scheduler.start()
+        key_usage_writer = KeyUsageWriter(app.state.key_usage, engine)
+        key_usage_writer.start()
         yield
         if scheduler is not None:
             scheduler.stop()
+        key_usage_writer.stop()
         engine.dispose()
 
     app = ReviewEngineAPI(
@@ -93,6 +97,7 @@ def create_app(settings: Settings | None = None, *, run_alerts: bool = False) ->
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.key_usage = KeyUsage()  # each key's last use, stored apart from requests
 
     install_problem_handlers(app)
     # add_middleware wraps: the last added runs first. The size cap must see the body

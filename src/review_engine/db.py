@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -134,6 +135,24 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@contextmanager
+def read_apart(session: Session) -> Iterator[None]:
+    """Runs the block's reads in a transaction of their own, ended after it, when `session`
+    has not begun one and would begin it holding SQLite's write lock (IMMEDIATE). A write
+    request reads its API key this way, so the lock is taken only when its change begins.
+    Objects the block loaded are expired after it: take what is needed inside."""
+    bind = session.get_bind()
+    mode = bind.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
+    if bind.dialect.name != "sqlite" or mode != "IMMEDIATE" or session.in_transaction():
+        yield
+        return
+    session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
+    try:
+        yield
+    finally:
+        session.rollback()  # nothing was written: this only ends the read
 
 
 def migrations_dir() -> Path:

@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from review_engine.auth.models import Principal, Role
 from review_engine.auth.service import authenticate, principal_for
-from review_engine.db import SessionDep
+from review_engine.db import SessionDep, read_apart
 from review_engine.errors import Forbidden, Unauthorized
 
 bearer_scheme = HTTPBearer(
@@ -37,10 +37,13 @@ def get_principal(
         raise Unauthorized("Send the API key in the Authorization header, never in the URL.")
     if credentials is None:
         raise Unauthorized("An `Authorization: Bearer <API key>` header is required.")
-    api_key = authenticate(session=session, raw_key=credentials.credentials)
-    if api_key is None:
+    usage = request.app.state.key_usage
+    with read_apart(session):  # no write lock held for the key's lookup
+        api_key = authenticate(session=session, raw_key=credentials.credentials, usage=usage)
+        principal = principal_for(api_key) if api_key is not None else None
+    if principal is None:
         raise Unauthorized("The API key is not valid.")
-    return principal_for(api_key)
+    return principal
 
 
 def _requires(minimum: Role) -> Callable[[Principal], Principal]:

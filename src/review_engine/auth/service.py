@@ -9,19 +9,18 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from review_engine.auth.models import ApiKey, Principal, Role
+from review_engine.auth.usage import KeyUsage
 from review_engine.db import utcnow
 from review_engine.errors import BadRequest, Conflict, NotFound
 from review_engine.partnerships.models import Partnership
 
 KEY_PREFIX = "re_"
-LAST_USED_RESOLUTION = timedelta(minutes=1)
-"""`last_used_at` is refreshed at most this often, so reads don't each cost a write."""
 
 _DUMMY_HASH = hashlib.sha256(b"no such key").hexdigest()
 
@@ -93,8 +92,11 @@ def revoke_api_key(*, session: Session, name: str) -> ApiKey:
     return api_key
 
 
-def authenticate(*, session: Session, raw_key: str, now: datetime | None = None) -> ApiKey | None:
-    """The live key matching `raw_key`, or None (unknown, wrong secret, revoked, malformed)."""
+def authenticate(
+    *, session: Session, raw_key: str, usage: KeyUsage | None = None, now: datetime | None = None
+) -> ApiKey | None:
+    """The live key matching `raw_key`, or None (unknown, wrong secret, revoked, malformed).
+    Its use is noted in `usage`, which stores it later: authenticating never writes."""
     parts = parse_key(raw_key)
     if parts is None:
         return None
@@ -106,21 +108,9 @@ def authenticate(*, session: Session, raw_key: str, now: datetime | None = None)
     )
     if api_key is None or not matches or api_key.revoked_at is not None:
         return None
-    _touch(session=session, api_key=api_key, now=now or utcnow())
+    if usage is not None:
+        usage.note(api_key, now or utcnow())
     return api_key
-
-
-def _touch(*, session: Session, api_key: ApiKey, now: datetime) -> None:
-    if api_key.last_used_at is not None and now - api_key.last_used_at < LAST_USED_RESOLUTION:
-        return
-    api_key.last_used_at = now
-    session.add(api_key)
-    try:
-        session.commit()
-    except OperationalError:
-        # Best effort: a busy database must not fail the request over a usage timestamp.
-        session.rollback()
-    session.refresh(api_key)
 
 
 def principal_for(api_key: ApiKey) -> Principal:

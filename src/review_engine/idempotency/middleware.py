@@ -36,6 +36,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from review_engine.auth.service import authenticate
+from review_engine.auth.usage import KeyUsage
 from review_engine.db import utcnow
 from review_engine.errors import (
     BadRequest,
@@ -112,8 +113,9 @@ class IdempotencyMiddleware:
         )
         engine: Engine = scope["app"].state.engine
         in_flight = timedelta(seconds=scope["app"].state.settings.idempotency_in_flight_seconds)
+        usage = scope["app"].state.key_usage
         outcome = await run_in_threadpool(
-            _claim, engine, request, authorization, utcnow(), in_flight
+            _claim, engine, usage, request, authorization, utcnow(), in_flight
         )
         if isinstance(outcome, Problem):
             await _send_problem(outcome, scope, receive, send)
@@ -221,6 +223,7 @@ async def _send_replay(replay: StoredResponse, send: Send) -> None:
 
 def _claim(
     engine: Engine,
+    usage: KeyUsage,
     request: _Request,
     authorization: str,
     now: datetime,
@@ -271,7 +274,10 @@ def _claim(
             if record.status != "completed" or record.response_status is None:
                 return _in_flight()
             scheme, _, token = authorization.partition(" ")
-            if scheme.lower() != "bearer" or authenticate(session=session, raw_key=token) is None:
+            if (
+                scheme.lower() != "bearer"
+                or authenticate(session=session, raw_key=token, usage=usage) is None
+            ):
                 return None
             body = unseal(record, authorization)
             if body is None:  # cannot happen for the same caller; run it rather than guess
