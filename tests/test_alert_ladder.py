@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from review_engine.alerts.ladder import Ladder, Rung, reached
+from review_engine.alerts.ladder import Ladder, Rung, reached, reminders_reached
 from review_engine.calendar import Calendar
 
 CALENDAR = Calendar()
@@ -204,3 +204,31 @@ def test_nothing_before_the_ladder_begins_and_horizon_agrees(
     rungs = reached(due_on, as_of, ladder, CALENDAR)
     assert (rungs == []) == (as_of < begins)
     assert (rungs != []) == (due_on <= ladder.horizon(as_of, CALENDAR))
+
+
+@PROPERTY
+@given(
+    due_on=due_dates,
+    offset=st.integers(min_value=-60, max_value=900),
+    known=st.integers(min_value=0, max_value=200),
+    ladder=ladders,
+)
+def test_known_reminders_are_left_out_and_the_count_agrees(
+    due_on: date, offset: int, known: int, ladder: Ladder
+) -> None:
+    as_of = due_on + timedelta(days=offset)
+    every = reached(due_on, as_of, ladder, CALENDAR)
+    reminders = [rung for rung in every if rung.name == "overdue_reminder"]
+    assert reminders_reached(due_on, as_of, ladder, CALENDAR) == len(reminders)
+    left = reached(due_on, as_of, ladder, CALENDAR, known_reminders=known)
+    assert left == [rung for rung in every if not 1 <= rung.sequence <= known]
+
+
+def test_a_deadline_overdue_for_a_year_counts_its_reminders_in_2026() -> None:
+    # Due Wed 24 Jun 2026 (see JUNE_CASES): overdue from Thu 25 Jun. On Fri 25 Jun 2027,
+    # 260 working days later (52 weeks less Mon 31 Aug, Fri 25 Dec, Mon 28 Dec 2026,
+    # Fri 1 Jan, Fri 26 Mar, Mon 29 Mar, Mon 3 May, Mon 31 May 2027: 260 - 8 = 252, plus
+    # Fri 25 Jun 2027 itself: 253), 253 // 5 = 50 reminders have started.
+    assert reminders_reached(JUNE_DUE, date(2027, 6, 25), DEFAULT, CALENDAR) == 50
+    rungs = reached(JUNE_DUE, date(2027, 6, 25), DEFAULT, CALENDAR, known_reminders=49)
+    assert [(rung.name, rung.sequence) for rung in rungs] == [*LADDER[:3], ("overdue_reminder", 50)]

@@ -46,6 +46,12 @@ def run(session: Session, day: str) -> Detected | None:
     return found
 
 
+def tally(found: Detected | None) -> tuple[int, int]:
+    """A run's rungs raised and skipped (it must have run)."""
+    assert found is not None
+    return found.raised, found.skipped
+
+
 def rungs(session: Session, subject_id: str) -> Rungs:
     alerts = session.exec(
         select(Alert)
@@ -144,6 +150,52 @@ def test_after_a_gap_only_the_furthest_rung_is_raised_and_the_rest_skipped(
     again = run(session, "2026-09-09")
     assert again is not None
     assert (again.raised, again.skipped) == (0, 0)
+
+
+def test_a_rung_missing_among_recorded_reminders_is_recorded_as_skipped(
+    session: Session, plan: Callable[..., dict[str, Any]]
+) -> None:
+    """Due Fri 28 Aug 2026, overdue from Tue 1 Sep; reminders start Tue 8, Tue 15,
+    Tue 22 Sep. Run on Wed 23 Sep: reminder 3 raised. With reminder 2's row gone (a gap
+    detection's summary cannot read as "1 to 3"), the next run records it again, skipped,
+    and raises nothing; a run on Tue 29 Sep (reminder 4) raises only that."""
+    action = plan("2026-08-28")
+    assert tally(run(session, "2026-09-23")) == (1, 5)
+    gone = session.exec(
+        select(Alert).where(col(Alert.subject_id) == _uuid(action["id"]), col(Alert.sequence) == 2)
+    ).one()
+    session.delete(gone)
+    session.commit()
+    assert tally(run(session, "2026-09-23")) == (0, 1)
+    assert tally(run(session, "2026-09-29")) == (1, 0)
+    assert [(rung, sequence, state) for rung, sequence, _, state in rungs(session, action["id"])][
+        3:
+    ] == [
+        ("overdue_reminder", 1, "skipped"),
+        ("overdue_reminder", 2, "skipped"),
+        ("overdue_reminder", 3, "raised"),
+        ("overdue_reminder", 4, "raised"),
+    ]
+
+
+def test_a_deadline_overdue_for_a_year_raises_each_reminder_once(
+    session: Session, plan: Callable[..., dict[str, Any]]
+) -> None:
+    """Due Fri 28 Aug 2026, overdue from Tue 1 Sep. Tue 31 Aug 2027 is 252 working days
+    after that: the 260 weekdays of 52 weeks less 8 bank holidays (Fri 25 and Mon 28 Dec
+    2026; Fri 1 Jan, Fri 26 and Mon 29 Mar, Mon 3 and Mon 31 May, Mon 30 Aug 2027). So
+    252 // 5 = 50 reminders have started; the 50th on the 250th working day, Thu 26 Aug
+    2027 (Fri 27 is the 251st). The run raises it and skips the 52 rungs before it
+    (due_soon, due_today, overdue, reminders 1 to 49); the next day's records nothing."""
+    action = plan("2026-08-28")
+    assert tally(run(session, "2027-08-31")) == (1, 52)
+    assert tally(run(session, "2027-09-01")) == (0, 0)
+    recorded = rungs(session, action["id"])
+    assert recorded[-1] == ("overdue_reminder", 50, "2026-08-28", "raised")
+    assert len(recorded) == 53
+    last = session.exec(select(Alert).where(col(Alert.sequence) == 50)).one()
+    session.rollback()
+    assert last.starts_on == date(2027, 8, 26)
 
 
 def test_a_moved_due_date_gets_a_ladder_of_its_own(

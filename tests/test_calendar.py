@@ -177,3 +177,38 @@ def test_every_skipped_day_is_not_a_working_day(start: date, n: int) -> None:
     landed = add_working_days(start, n)
     between = [start + timedelta(days=i) for i in range(1, (landed - start).days)]
     assert sum(1 for day in between if is_working_day(day)) == n - 1
+
+
+def _stepped(calendar: Calendar, start: date, n: int) -> date:
+    """`add_working_days` by its definition: a day at a time."""
+    step, day, remaining = timedelta(days=1 if n > 0 else -1), start, abs(n)
+    while remaining:
+        day += step
+        remaining -= calendar.is_working_day(day)
+    return day
+
+
+closures = st.lists(st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 12, 31)), max_size=5)
+
+
+@given(start=days, n=st.integers(min_value=-800, max_value=800), extra=closures)
+def test_add_and_between_agree_with_counting_a_day_at_a_time(
+    start: date, n: int, extra: list[date]
+) -> None:
+    calendar = Calendar(extra_closure_days=extra)
+    landed = calendar.add_working_days(start, n)
+    assert landed == _stepped(calendar, start, n)
+    first, last = sorted((start, landed))
+    counted = sum(
+        calendar.is_working_day(first + timedelta(days=i))
+        for i in range(1, (last - first).days + 1)
+    )
+    assert calendar.working_days_between(first, last) == counted
+
+
+def test_counting_across_new_year_over_christmas_2026() -> None:
+    # Thu 24 Dec 2026; Fri 25 and Mon 28 Dec are bank holidays, Tue 29 is the 1st day,
+    # Wed 30 the 2nd, Thu 31 the 3rd, Fri 1 Jan 2027 a bank holiday, Mon 4 Jan the 4th.
+    assert add_working_days(date(2026, 12, 24), 4) == date(2027, 1, 4)
+    assert add_working_days(date(2027, 1, 4), -4) == date(2026, 12, 24)
+    assert working_days_between(date(2026, 12, 24), date(2027, 1, 4)) == 4

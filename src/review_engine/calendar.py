@@ -19,6 +19,7 @@ reproduced later even after the package or the configured closure days change.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import lru_cache
@@ -71,6 +72,7 @@ class Calendar:
         )
         for day in self.extra_closure_days:
             self._check_covered(day)
+        self._years: dict[int, tuple[date, ...]] = {}  # each year's working days, in order
 
     def __repr__(self) -> str:
         return f"Calendar(version={self.version!r})"
@@ -101,13 +103,25 @@ class Calendar:
         `start` is day 0 and may itself be a weekend or holiday; `n == 0` returns `start`.
         """
         self._check_covered(start)
-        step = _ONE_DAY if n > 0 else -_ONE_DAY
-        day, remaining = start, abs(n)
-        while remaining:
-            day += step
-            if self.is_working_day(day):
-                remaining -= 1
-        return day
+        if n == 0:
+            return start
+        year, remaining = start.year, abs(n)
+        days = self._working_days(year)
+        # Working days of `days` strictly after (or, going back, before) `start`.
+        if n > 0:
+            position = bisect_right(days, start)
+            while position + remaining > len(days):
+                remaining -= len(days) - position
+                year, position = year + 1, 0
+                days = self._working_days(year)
+            return days[position + remaining - 1]
+        position = bisect_left(days, start)
+        while remaining > position:
+            remaining -= position
+            year = year - 1
+            days = self._working_days(year)
+            position = len(days)
+        return days[position - remaining]
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days after `start` up to and including `end`; 0 for the same day.
@@ -123,12 +137,26 @@ class Calendar:
         return self._count(first=start + _ONE_DAY, last=end)
 
     def _count(self, *, first: date, last: date) -> int:
-        count, day = 0, first
-        while day <= last:
-            if self.is_working_day(day):
-                count += 1
-            day += _ONE_DAY
-        return count
+        """Working days from `first` to `last`, both included."""
+        if last < first:
+            return 0
+        whole = sum(len(self._working_days(year)) for year in range(first.year, last.year))
+        return (
+            whole
+            + bisect_right(self._working_days(last.year), last)
+            - bisect_left(self._working_days(first.year), first)
+        )
+
+    def _working_days(self, year: int) -> tuple[date, ...]:
+        """`year`'s working days in order, worked out once (a whole year in one bisect)."""
+        found = self._years.get(year)
+        if found is None:
+            # Stepping past either end is refused on the first day outside the covered years.
+            self._check_covered(date(year, 1, 1) if year > self.last_year else date(year, 12, 31))
+            first, count = date(year, 1, 1), (date(year + 1, 1, 1) - date(year, 1, 1)).days
+            every = (first + timedelta(days=offset) for offset in range(count))
+            found = self._years[year] = tuple(day for day in every if self.is_working_day(day))
+        return found
 
 
 _default_lock = threading.Lock()

@@ -5,9 +5,14 @@ restart, or two runners at once record each rung exactly once.
 
 Reads only running deadlines due by the ladder's horizon, each through a partial index
 (`ix_case_deadline_running`, `ix_action_running`, `ix_contribution_outstanding`): the cost
-grows with the deadlines running, not with everything ever recorded. A case's clocks are
-read from its stored deadline rows, which hold for any day from the day they were written,
-so detection is meant for today (or later: `--as-of` simulates days ahead).
+grows with the deadlines running, not with everything ever recorded. The rungs already
+recorded are read summed up per rung name (a deadline's years of weekly reminders are one
+row), and reminders known recorded are not worked out again (`reached(known_reminders=)`),
+so a run that finds nothing new costs about the same for a deadline overdue for years as
+for one due today (the database still reads each recorded row once, through
+`uq_alert_rung`'s index). A case's clocks are read from its stored deadline rows, which
+hold for any day from the day they were written, so detection is meant for today (or
+later: `--as-of` simulates days ahead).
 """
 
 from __future__ import annotations
@@ -17,12 +22,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import text, tuple_
+from sqlalchemy import func, text
+from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
 from review_engine.actions.models import Action, running_action
 from review_engine.alerts.inserts import insert_new
-from review_engine.alerts.ladder import Ladder, reached
+from review_engine.alerts.ladder import REMINDER, Ladder, Rung, reached, reminders_reached
 from review_engine.alerts.models import ACTION_CLOCK, CONTRIBUTION_CLOCK, Alert, AlertRun
 from review_engine.alerts.outbox import enqueue, enqueue_digests
 from review_engine.calendar import Calendar
@@ -62,40 +68,41 @@ class Detected:
 
 def running_deadlines(*, session: Session, horizon: date, as_of: date) -> Iterator[RunningDeadline]:
     """Every running deadline due by `horizon`: a case's clocks, actions, contributions."""
-    cases = session.exec(
-        select(CaseDeadline, Case.partnership_id)
+    # Columns, not objects: this runs every round over every deadline running.
+    cases = session.execute(
+        columns(
+            col(CaseDeadline.case_id),
+            col(CaseDeadline.name),
+            col(CaseDeadline.due_on),
+            col(Case.partnership_id),
+        )
         .join(Case, col(Case.id) == col(CaseDeadline.case_id))
         .where(running_deadline(), col(CaseDeadline.due_on) <= horizon)
     )
-    for deadline, partnership_id in cases:
-        yield RunningDeadline(
-            "case",
-            deadline.case_id,
-            deadline.name,
-            deadline.due_on,
-            partnership_id,
-            deadline.case_id,
-        )
-    actions = session.exec(select(Action).where(running_action(), col(Action.due_on) <= horizon))
-    for action in actions:
-        yield RunningDeadline(
-            "action", action.id, ACTION_CLOCK, action.due_on, action.partnership_id, action.case_id
-        )
-    contributions = session.exec(
-        select(Contribution).where(
+    for case_id, clock, due_on, partnership_id in cases:
+        yield RunningDeadline("case", case_id, clock, due_on, partnership_id, case_id)
+    actions = session.execute(
+        columns(
+            col(Action.id), col(Action.due_on), col(Action.partnership_id), col(Action.case_id)
+        ).where(running_action(), col(Action.due_on) <= horizon)
+    )
+    for action_id, due_on, partnership_id, case_id in actions:
+        yield RunningDeadline("action", action_id, ACTION_CLOCK, due_on, partnership_id, case_id)
+    contributions = session.execute(
+        columns(
+            col(Contribution.id),
+            col(Contribution.due_on),
+            col(Contribution.partnership_id),
+            col(Contribution.case_id),
+        ).where(
             outstanding_contribution(),
             col(Contribution.due_on) <= horizon,
             col(Contribution.requested_on) <= as_of,
         )
     )
-    for contribution in contributions:
+    for contribution_id, due_on, partnership_id, case_id in contributions:
         yield RunningDeadline(
-            "contribution",
-            contribution.id,
-            CONTRIBUTION_CLOCK,
-            contribution.due_on,
-            contribution.partnership_id,
-            contribution.case_id,
+            "contribution", contribution_id, CONTRIBUTION_CLOCK, due_on, partnership_id, case_id
         )
 
 
@@ -133,15 +140,21 @@ def detect(
     begun = 0
     furthest: dict[uuid.UUID, set[str]] = {}  # by partnership: what a digest would list
     for deadline in deadlines:
-        rungs = reached(deadline.due_on, as_of, ladder, calendar)
+        key = (deadline.subject_type, deadline.subject_id, deadline.clock, deadline.due_on)
+        mine = recorded.get(key, _Recorded(set()))
+        last = reminders_reached(deadline.due_on, as_of, ladder, calendar)
+        known = min(mine.contiguous, last)  # recorded: not worked out again
+        rungs = reached(deadline.due_on, as_of, ladder, calendar, known_reminders=known)
         if not rungs:
             continue
         begun += 1
-        furthest.setdefault(deadline.partnership_id, set()).add(rungs[-1].name)
-        mine = recorded.get((deadline.subject_type, deadline.subject_id, deadline.clock), set())
+        furthest.setdefault(deadline.partnership_id, set()).add(
+            REMINDER if last else rungs[-1].name
+        )
         for rung in rungs:
-            if (rung.name, rung.sequence, deadline.due_on) in mine:
+            if mine.has(rung):
                 continue
+            top = rung == rungs[-1] and rung.sequence == last  # the furthest rung reached
             row = {
                 "id": uuid.uuid4(),
                 "subject_type": deadline.subject_type,
@@ -151,13 +164,13 @@ def detect(
                 "sequence": rung.sequence,
                 "due_on": deadline.due_on,
                 "starts_on": rung.starts_on,
-                "state": "raised" if rung == rungs[-1] else "skipped",
+                "state": "raised" if top else "skipped",
                 "partnership_id": deadline.partnership_id,
                 "case_id": deadline.case_id,
                 "detected_on": as_of,
                 "created_at": utcnow(),
             }
-            (raised if rung == rungs[-1] else skipped).append(row)
+            (raised if top else skipped).append(row)
     # Only the rows this run inserted count; a concurrent runner's are ignored. The
     # deliveries of the raised ones commit with them (the outbox).
     skipped_ids = insert_new(session, Alert, skipped, _UNIQUE)
@@ -187,18 +200,77 @@ def detect(
     return found
 
 
-def _recorded(
-    session: Session, deadlines: list[RunningDeadline]
-) -> dict[tuple[str, uuid.UUID, str], set[tuple[str, int, date]]]:
-    """The rungs already recorded for these deadlines (a shortcut: the constraint decides)."""
-    found: dict[tuple[str, uuid.UUID, str], set[tuple[str, int, date]]] = {}
-    keys = sorted({(d.subject_type, d.subject_id) for d in deadlines}, key=str)
-    for start in range(0, len(keys), 500):
-        batch = keys[start : start + 500]
-        alerts = session.exec(
-            select(Alert).where(tuple_(col(Alert.subject_type), col(Alert.subject_id)).in_(batch))
+@dataclass
+class _Recorded:
+    """The rungs recorded for one deadline (subject, clock, due date): the others by name,
+    and the reminders, `1..contiguous` all of them, any others listed (never in practice:
+    each run records every earlier rung)."""
+
+    names: set[str]
+    contiguous: int = 0
+    reminders: frozenset[int] = frozenset()
+
+    def has(self, rung: Rung) -> bool:
+        if rung.name != REMINDER:
+            return rung.name in self.names
+        return rung.sequence <= self.contiguous or rung.sequence in self.reminders
+
+
+RecordedKey = tuple[str, uuid.UUID, str, date]  # subject type and id, clock, due date
+
+
+def _recorded(session: Session, deadlines: list[RunningDeadline]) -> dict[RecordedKey, _Recorded]:
+    """The rungs already recorded for these deadlines (a shortcut: the constraint decides),
+    summed up in the database, through `uq_alert_rung`'s index: a row per rung name, so a
+    deadline's years of reminders cost one row."""
+    found: dict[RecordedKey, _Recorded] = {}
+    gaps: set[tuple[str, uuid.UUID]] = set()
+    subjects: dict[str, set[uuid.UUID]] = {}
+    for deadline in deadlines:
+        subjects.setdefault(deadline.subject_type, set()).add(deadline.subject_id)
+    for subject_type, ids in subjects.items():
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 500):
+            summary = session.execute(
+                columns(
+                    col(Alert.subject_id),
+                    col(Alert.clock),
+                    col(Alert.due_on),
+                    col(Alert.rung),
+                    func.max(Alert.sequence),
+                    func.count(),
+                )
+                .where(
+                    col(Alert.subject_type) == subject_type,
+                    col(Alert.subject_id).in_(ordered[start : start + 500]),
+                )
+                .group_by(
+                    col(Alert.subject_id), col(Alert.clock), col(Alert.due_on), col(Alert.rung)
+                )
+            )
+            for subject_id, clock, due_on, rung, highest, count in summary:
+                entry = found.setdefault(
+                    (subject_type, subject_id, clock, due_on), _Recorded(set())
+                )
+                if rung != REMINDER:
+                    entry.names.add(rung)
+                elif highest == count:  # sequences are unique and start at 1: no gaps
+                    entry.contiguous = highest
+                else:
+                    gaps.add((subject_type, subject_id))
+    for subject_type, subject_id in gaps:  # read those reminders one by one
+        rows = session.execute(
+            columns(col(Alert.clock), col(Alert.due_on), col(Alert.sequence)).where(
+                col(Alert.subject_type) == subject_type,
+                col(Alert.subject_id) == subject_id,
+                col(Alert.rung) == REMINDER,
+            )
         )
-        for alert in alerts:
-            key = (alert.subject_type, alert.subject_id, alert.clock)
-            found.setdefault(key, set()).add((alert.rung, alert.sequence, alert.due_on))
+        listed: dict[tuple[str, date], set[int]] = {}
+        for clock, due_on, sequence in rows:
+            listed.setdefault((clock, due_on), set()).add(sequence)
+        for (clock, due_on), sequences in listed.items():
+            entry = found[(subject_type, subject_id, clock, due_on)]
+            if not entry.contiguous:  # this deadline's were the ones with gaps
+                entry.reminders = frozenset(sequences)
     return found

@@ -21,10 +21,11 @@ from typing import Literal, get_args
 
 from review_engine.calendar import Calendar
 
-__all__ = ["RUNGS", "Ladder", "Rung", "RungName", "reached"]
+__all__ = ["REMINDER", "RUNGS", "Ladder", "Rung", "RungName", "reached", "reminders_reached"]
 
 RungName = Literal["due_soon", "due_today", "overdue", "overdue_reminder"]
 RUNGS: tuple[str, ...] = get_args(RungName)
+REMINDER: RungName = "overdue_reminder"  # the rung that repeats, counted by `sequence`
 
 
 @dataclass(frozen=True, order=True)
@@ -48,9 +49,22 @@ class Ladder:
         return calendar.add_working_days(as_of, self.due_soon_working_days)
 
 
-def reached(due_on: date, as_of: date, ladder: Ladder, calendar: Calendar) -> list[Rung]:
+def reminders_reached(due_on: date, as_of: date, ladder: Ladder, calendar: Calendar) -> int:
+    """How many `overdue_reminder` rungs a deadline due on `due_on` has reached by `as_of`."""
+    step = ladder.reminder_every_working_days
+    overdue_from = calendar.add_working_days(due_on, 1)
+    if step <= 0 or as_of <= overdue_from:
+        return 0
+    return calendar.working_days_between(overdue_from, as_of) // step
+
+
+def reached(
+    due_on: date, as_of: date, ladder: Ladder, calendar: Calendar, *, known_reminders: int = 0
+) -> list[Rung]:
     """The rungs a deadline due on `due_on` has reached by `as_of`, in order (the last is
-    the furthest)."""
+    the furthest), less reminders 1 to `known_reminders`: those a caller knows about
+    already (detection, which has recorded them) are not worked out again, so a deadline
+    overdue for years costs no more than one just due."""
     rungs: list[Rung] = []
     if ladder.due_soon_working_days > 0:
         rungs.append(
@@ -60,9 +74,10 @@ def reached(due_on: date, as_of: date, ladder: Ladder, calendar: Calendar) -> li
     overdue_from = calendar.add_working_days(due_on, 1)
     rungs.append(Rung(overdue_from, "overdue"))
     step = ladder.reminder_every_working_days
-    if step > 0 and as_of > overdue_from:
-        elapsed = calendar.working_days_between(overdue_from, as_of)
-        for sequence in range(1, elapsed // step + 1):
-            starts_on = calendar.add_working_days(overdue_from, sequence * step)
-            rungs.append(Rung(starts_on, "overdue_reminder", sequence))
+    count = reminders_reached(due_on, as_of, ladder, calendar)
+    # Each reminder starts `step` working days after the one before (the first after overdue).
+    starts_on = calendar.add_working_days(overdue_from, min(known_reminders, count) * step)
+    for sequence in range(known_reminders + 1, count + 1):
+        starts_on = calendar.add_working_days(starts_on, step)
+        rungs.append(Rung(starts_on, REMINDER, sequence))
     return [rung for rung in rungs if rung.starts_on <= as_of]
