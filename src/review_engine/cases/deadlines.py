@@ -8,7 +8,6 @@ builds the SQL conditions behind `GET /cases?overdue=true` and `?due_before=`.
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -17,7 +16,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from review_engine.cases.models import Case, CaseDeadline, running_deadline
-from review_engine.cases.schemas import DeadlineBasisRead, DeadlineRead
+from review_engine.cases.schemas import DeadlineRead
 from review_engine.clocks import ClockContext, Deadline, compute_deadlines
 from review_engine.db import utcnow
 from review_engine.timeline import CaseTimeline
@@ -118,14 +117,6 @@ def has_running_due_before(deadlines: list[Deadline], day: date) -> bool:
 
 
 def deadline_read(deadline: Deadline) -> DeadlineRead:
-    return DeadlineRead(
-        name=deadline.name,
-        kind=deadline.kind,
-        due_on=deadline.due_on,
-        statutory_due_on=deadline.statutory_due_on,
-        status=deadline.status,
-        met_on=deadline.met_on,
-        stopped_on=deadline.stopped_on,
-        delay_notified_on=deadline.delay_notified_on,
-        basis=DeadlineBasisRead(**asdict(deadline.basis)),
-    )
+    # Read from the dataclasses' attributes by pydantic itself: `asdict`'s deep copy cost
+    # half of a case list's time.
+    return DeadlineRead.model_validate(deadline, from_attributes=True)

@@ -85,7 +85,8 @@ def list_cases(
             .where(col(CaseTheme.case_id) == col(Case.id), col(CaseTheme.theme) == filters.theme)
             .exists()
         )
-    if as_of >= context.today:  # the stored rows still hold then: narrow with them
+    narrowed = as_of >= context.today  # the stored rows still hold then: narrow with them
+    if narrowed:
         if filters.overdue is True:
             query = query.where(stored_deadlines.overdue_condition(as_of))
         elif filters.overdue is False:
@@ -94,7 +95,8 @@ def list_cases(
             query = query.where(stored_deadlines.due_before_condition(filters.due_before))
     query = query.order_by(col(Case.created_at), col(Case.id))
     position = decode_cursor(cursor, time_and_id) if cursor is not None else None
-    batch = limit + 1 if not filters.on_deadlines else max(limit + 1, _BATCH)
+    # Candidates not narrowed by the stored rows are mostly rejected: read them in batches.
+    batch = max(limit + 1, _BATCH) if filters.on_deadlines and not narrowed else limit + 1
     page: list[Row] = []
     while len(page) <= limit:
         scanned = session.execute(_after(query, position).limit(batch)).all()
