@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from review_engine.app import create_app
+from review_engine.cases import listing
 from review_engine.settings import Settings
 from tests.cases_helpers import create, fire
 
@@ -122,3 +123,30 @@ def test_the_deployments_page_size_caps_every_list(
             if maximum == 2:
                 assert partnerships["next_cursor"] is not None
                 assert history.json()["next_cursor"] is not None
+
+
+def test_a_past_day_deadline_filter_checks_a_bounded_number_of_cases_per_page(
+    client: TestClient, member: Headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """P1, P3, P5 became aware on Mon 1 June 2026: notifying the Panel and informing the
+    partners are due Mon 8 June (5 working days). P0, P2, P4, P6 on Fri 5 June: due Fri
+    12 June. So on Tue 9 June (a past day: the stored rows cannot narrow it) exactly the
+    odd ones are overdue. With two cases checked a request, pages come short, some empty,
+    yet following `next_cursor` lists exactly those three, in order."""
+    monkeypatch.setattr(listing, "SCAN_LIMIT", 2)
+    monkeypatch.setattr(listing, "_BATCH", 2)
+    for number in range(7):
+        aware_on = "2026-06-01" if number % 2 else "2026-06-05"
+        create(client, member, reference=f"P{number}", aware_on=aware_on)
+    pages: list[list[str]] = []
+    params: dict[str, Any] = {"overdue": "true", "as_of": "2026-06-09", "limit": 1}
+    while True:
+        response = client.get("/cases", params=params, headers=member)
+        pages.append(references(response))
+        if response.json()["next_cursor"] is None:
+            break
+        params["cursor"] = response.json()["next_cursor"]
+        assert len(pages) < 10
+    assert [reference for page in pages for reference in page] == ["P1", "P3", "P5"]
+    assert [] in pages  # a short page with more to come
+    assert all(len(page) <= 1 for page in pages)

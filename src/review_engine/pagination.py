@@ -1,8 +1,10 @@
 """One pagination scheme for every list: `limit` and an opaque `cursor` in; `items` and
 `next_cursor` (null on the last page) out.
 
-A cursor is the position of the last item returned, in the list's own stable order,
-base64url-encoded JSON. Clients pass it back unchanged; anything else is a 422 naming
+A cursor is the position of the last item returned (or, where a list bounds the work of
+one request, of the last item it checked), in the list's own stable order, base64url-encoded
+JSON. A page may therefore hold fewer than `limit` items while more follow: the list ends
+only where `next_cursor` is null. Clients pass it back unchanged; anything else is a 422 naming
 `query.cursor`.
 """
 

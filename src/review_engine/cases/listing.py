@@ -5,7 +5,8 @@ the same `as_of` answers: every candidate is checked on its computed deadlines. 
 `as_of` of today or later the stored deadline rows narrow the candidates first (an index
 scan; they hold for any day from when they were computed); for a past day they cannot
 (a later event may have stopped or met a clock that was running then), so the candidates
-are the cases matching the other filters.
+are the cases matching the other filters, checked at most `SCAN_LIMIT` (about) a request:
+such a page may hold fewer than `limit` cases, even none, and still have a `next_cursor`.
 """
 
 from __future__ import annotations
@@ -50,10 +51,14 @@ class CaseFilters:
 
 Row = tuple[Case, Partnership, list[Deadline]]
 _BATCH = 200
+SCAN_LIMIT = 1000
+"""At most about this many candidates are checked in Python for one page (a deadline filter
+on a past day cannot be narrowed by the stored rows); the page may then be short, with a
+`next_cursor` to go on from."""
 
 
-def _cursor_of(case: Case) -> str:
-    return encode_cursor([case.created_at.isoformat(), str(case.id)])
+def _cursor_at(created_at: datetime, case_id: uuid.UUID) -> str:
+    return encode_cursor([created_at.isoformat(), str(case_id)])
 
 
 def list_cases(
@@ -98,6 +103,7 @@ def list_cases(
     # Candidates not narrowed by the stored rows are mostly rejected: read them in batches.
     batch = max(limit + 1, _BATCH) if filters.on_deadlines and not narrowed else limit + 1
     page: list[Row] = []
+    checked = 0
     while len(page) <= limit:
         scanned = session.execute(_after(query, position).limit(batch)).all()
         for case, partnership in scanned:
@@ -109,7 +115,13 @@ def list_cases(
         if len(scanned) < batch:
             break
         position = (scanned[-1][0].created_at, scanned[-1][0].id)
-    next_cursor = _cursor_of(page[limit - 1][0]) if len(page) > limit else None
+        checked += len(scanned)
+        if checked >= SCAN_LIMIT and len(page) <= limit:
+            # Bounded work per request: a short page, and a cursor after the last case
+            # checked, from which the next request goes on.
+            return page, _cursor_at(*position)
+    last = page[limit - 1][0] if len(page) > limit else None
+    next_cursor = _cursor_at(last.created_at, last.id) if last is not None else None
     return page[:limit], next_cursor
 
 

@@ -219,7 +219,13 @@ class CaseRead(CaseSummary):
 
 class CasePage(BaseModel):
     items: list[CaseSummary]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+    next_cursor: str | None = Field(
+        description=(
+            "Pass as `cursor` for the next page; null on the last. A deadline filter on a "
+            "past `as_of` checks a bounded number of cases a request, so its page may be "
+            "short, even empty, with more to come."
+        )
+    )
 
 
 class HistoryEntryRead(BaseModel):
