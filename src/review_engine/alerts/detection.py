@@ -68,8 +68,8 @@ class Detected:
 
 def running_deadlines(*, session: Session, horizon: date, as_of: date) -> Iterator[RunningDeadline]:
     """Every running deadline due by `horizon`: a case's clocks, actions, contributions."""
-    # Columns, not objects: this runs every round over every deadline running.
-    cases = session.execute(
+    # Columns, not objects, through Core: this runs every round over every deadline running.
+    cases = session.connection().execute(
         columns(
             col(CaseDeadline.case_id),
             col(CaseDeadline.name),
@@ -81,14 +81,16 @@ def running_deadlines(*, session: Session, horizon: date, as_of: date) -> Iterat
     )
     for case_id, clock, due_on, partnership_id in cases:
         yield RunningDeadline("case", case_id, clock, due_on, partnership_id, case_id)
-    actions = session.execute(
+    actions = session.connection().execute(
         columns(
             col(Action.id), col(Action.due_on), col(Action.partnership_id), col(Action.case_id)
         ).where(running_action(), col(Action.due_on) <= horizon)
     )
-    for action_id, due_on, partnership_id, case_id in actions:
-        yield RunningDeadline("action", action_id, ACTION_CLOCK, due_on, partnership_id, case_id)
-    contributions = session.execute(
+    for action_id, due_on, partnership_id, action_case in actions:
+        yield RunningDeadline(
+            "action", action_id, ACTION_CLOCK, due_on, partnership_id, action_case
+        )
+    contributions = session.connection().execute(
         columns(
             col(Contribution.id),
             col(Contribution.due_on),
@@ -231,7 +233,7 @@ def _recorded(session: Session, deadlines: list[RunningDeadline]) -> dict[Record
     for subject_type, ids in subjects.items():
         ordered = sorted(ids)
         for start in range(0, len(ordered), 500):
-            summary = session.execute(
+            summary = session.connection().execute(
                 columns(
                     col(Alert.subject_id),
                     col(Alert.clock),
@@ -259,7 +261,7 @@ def _recorded(session: Session, deadlines: list[RunningDeadline]) -> dict[Record
                 else:
                     gaps.add((subject_type, subject_id))
     for subject_type, subject_id in gaps:  # read those reminders one by one
-        rows = session.execute(
+        rows = session.connection().execute(
             columns(col(Alert.clock), col(Alert.due_on), col(Alert.sequence)).where(
                 col(Alert.subject_type) == subject_type,
                 col(Alert.subject_id) == subject_id,
