@@ -25,6 +25,7 @@ from review_engine.cases.models import Case, CaseTheme
 from review_engine.clocks import ClockContext, Deadline
 from review_engine.pagination import decode_cursor, encode_cursor, time_and_id
 from review_engine.partnerships.models import Partnership
+from review_engine.timeline import CaseTimeline
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class CaseFilters:
         )
 
 
-Row = tuple[Case, Partnership, list[Deadline]]
+Row = tuple[Case, Partnership, CaseTimeline, list[Deadline]]
 _BATCH = 200
 SCAN_LIMIT = 1000
 """At most about this many candidates are checked in Python for one page (a deadline filter
@@ -71,8 +72,8 @@ def list_cases(
     cursor: str | None,
     limit: int,
 ) -> tuple[list[Row], str | None]:
-    """A page of the cases the caller may see, oldest first, each with its deadlines as of
-    `as_of`, and the next page's cursor."""
+    """A page of the cases the caller may see, oldest first, each with its timeline and its
+    deadlines as of `as_of`, and the next page's cursor."""
     query = select(Case, Partnership).join(
         Partnership, col(Partnership.id) == col(Case.partnership_id)
     )
@@ -107,9 +108,10 @@ def list_cases(
     while len(page) <= limit:
         scanned = session.execute(_after(query, position).limit(batch)).all()
         for case, partnership in scanned:
-            deadlines = stored_deadlines.evaluate(timeline_of(case), context=context, as_of=as_of)
+            timeline = timeline_of(case)
+            deadlines = stored_deadlines.evaluate(timeline, context=context, as_of=as_of)
             if filters.match(deadlines):
-                page.append((case, partnership, deadlines))
+                page.append((case, partnership, timeline, deadlines))
                 if len(page) > limit:
                     break  # one more than a page: enough to know there is a next one
         if len(scanned) < batch:

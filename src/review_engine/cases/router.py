@@ -122,8 +122,10 @@ def list_cases(
         limit=page_size(request, limit),
     )
     items = [
-        CaseSummary(**summary_fields(view_of(case, partnership), context, day, deadlines))
-        for case, partnership, deadlines in rows
+        CaseSummary(
+            **summary_fields(view_of(case, partnership, timeline=timeline), context, day, deadlines)
+        )
+        for case, partnership, timeline, deadlines in rows
     ]
     return CasePage(items=items, next_cursor=next_cursor)
 
