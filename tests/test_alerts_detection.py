@@ -18,9 +18,11 @@ from sqlalchemy import Engine, create_engine
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
-from review_engine.alerts.detection import Detected, detect
+from review_engine.actions.models import Action
+from review_engine.alerts.detection import UNIQUE_RUNG, Detected, detect
+from review_engine.alerts.inserts import insert_new
 from review_engine.alerts.ladder import Ladder
-from review_engine.alerts.models import Alert, AlertRun
+from review_engine.alerts.models import ACTION_CLOCK, Alert, AlertRun
 from review_engine.calendar import Calendar
 from review_engine.cli import app as cli
 from review_engine.db import utcnow
@@ -367,3 +369,37 @@ def _age_every_run(session: Session, *, hours: int) -> None:
         alert_run.finished_at = alert_run.finished_at - timedelta(hours=hours)
         session.add(alert_run)
     session.commit()
+
+
+def test_a_backlog_of_thousands_of_rungs_is_recorded_in_one_run(
+    session: Session, plan: Callable[..., dict[str, Any]]
+) -> None:
+    """A first run over a backlog records thousands of rungs at once: 6,000 rows of 13
+    columns are 78,000 bound values, past PostgreSQL's 65,535 a statement. They are all
+    inserted, and a second insert of the same rungs inserts none (the constraint decides)."""
+    action = plan("2026-08-28")
+    owner = session.exec(select(Action.partnership_id)).one()
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "subject_type": "action",
+            "subject_id": _uuid(action["id"]),
+            "clock": ACTION_CLOCK,
+            "rung": "overdue_reminder",
+            "sequence": sequence,
+            "due_on": date(2026, 8, 28),
+            "starts_on": date(2026, 9, 1),
+            "state": "skipped",
+            "partnership_id": owner,
+            "case_id": None,
+            "detected_on": date(2026, 9, 1),
+            "created_at": utcnow(),
+        }
+        for sequence in range(1, 6001)
+    ]
+    assert len(insert_new(session, Alert, rows, UNIQUE_RUNG)) == 6000
+    session.commit()
+    again = [{**row, "id": uuid.uuid4()} for row in rows]
+    assert insert_new(session, Alert, again, UNIQUE_RUNG) == []
+    session.rollback()
+    assert len(session.exec(select(Alert.id)).all()) == 6000

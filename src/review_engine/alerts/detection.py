@@ -36,9 +36,9 @@ from review_engine.cases.models import Case, CaseDeadline, running_deadline
 from review_engine.contributions.models import Contribution, outstanding_contribution
 from review_engine.db import utcnow
 
-__all__ = ["Detected", "RunningDeadline", "detect", "running_deadlines"]
+__all__ = ["UNIQUE_RUNG", "Detected", "RunningDeadline", "detect", "running_deadlines"]
 
-_UNIQUE = ("subject_type", "subject_id", "clock", "rung", "sequence", "due_on")
+UNIQUE_RUNG = ("subject_type", "subject_id", "clock", "rung", "sequence", "due_on")
 # Any fixed number works; it only has to be the same for every runner on this database.
 _LOCK = 0x7265766965770002
 
@@ -175,8 +175,8 @@ def detect(
             (raised if top else skipped).append(row)
     # Only the rows this run inserted count; a concurrent runner's are ignored. The
     # deliveries of the raised ones commit with them (the outbox).
-    skipped_ids = insert_new(session, Alert, skipped, _UNIQUE)
-    raised_ids = insert_new(session, Alert, raised, _UNIQUE)
+    skipped_ids = insert_new(session, Alert, skipped, UNIQUE_RUNG)
+    raised_ids = insert_new(session, Alert, raised, UNIQUE_RUNG)
     new_alerts = session.exec(select(Alert).where(col(Alert.id).in_(raised_ids))).all()
     deliveries = enqueue(session, new_alerts)
     if digests and calendar.is_working_day(as_of):
