@@ -23,6 +23,7 @@ from review_engine.calendar_feeds.router import router as calendar_feeds_router
 from review_engine.cases.diagram import router as case_diagram_router
 from review_engine.cases.event_routes import router as case_events_router
 from review_engine.cases.router import router as cases_router
+from review_engine.concurrency import RequestSlots
 from review_engine.contributions.router import router as contributions_router
 from review_engine.db import create_db_engine, database_at_head
 from review_engine.errors import (
@@ -105,6 +106,8 @@ def create_app(settings: Settings | None = None, *, run_alerts: bool = False) ->
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(NoStoreMiddleware)
+    # Outermost of ours: a request waits here, holding no thread and no connection.
+    app.add_middleware(RequestSlots)
 
     app.include_router(partnerships_router)
     app.include_router(cases_router)

@@ -29,6 +29,7 @@ from sqlalchemy.pool import NullPool, StaticPool
 from sqlmodel import Session, SQLModel
 
 import review_engine
+from review_engine.concurrency import POOL_OVERFLOW, POOL_SIZE
 
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(column_0_label)s",
@@ -89,12 +90,17 @@ def create_db_engine(database_url: str | URL) -> Engine:
     """Create the engine for `database_url`, with the per-dialect settings this app relies on."""
     url = normalise_database_url(database_url)
     # hide_parameters keeps bound values (which may be a child's name) out of error messages.
+    # A pool of POOL_SIZE + POOL_OVERFLOW connections, more than the requests one process
+    # lets in at once (`concurrency.REQUESTS_IN_FLIGHT`).
+    pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True, **pool)
 
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
     if url.database in (None, "", ":memory:"):
         kwargs["poolclass"] = StaticPool  # one shared connection, or each would see its own DB
+    else:
+        kwargs.update(pool)
     engine = create_engine(url, hide_parameters=True, **kwargs)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_begin)

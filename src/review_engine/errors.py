@@ -45,6 +45,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -445,11 +446,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem.to_response(request.url.path)
 
     async def on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-        # A lock wait that outlasted busy_timeout (SQLite) or a lost connection: nothing was
-        # committed, and the same request can simply be retried. The message is SQL-free.
-        # SQLite also reports SQL mistakes as OperationalError: those stay 500s.
-        assert isinstance(exc, OperationalError)
-        if not _retryable(exc):
+        # A lock wait that outlasted busy_timeout (SQLite), a lost connection, or no free
+        # connection in the pool in time: nothing was committed, and the same request can
+        # simply be retried. The message is SQL-free. SQLite also reports SQL mistakes as
+        # OperationalError: those stay 500s.
+        assert isinstance(exc, OperationalError | PoolTimeout)
+        if isinstance(exc, OperationalError) and not _retryable(exc):
             return await on_unexpected(request, exc)
         problem = ServiceUnavailable(
             "The database is busy or unreachable; nothing was changed. Retry shortly.",
@@ -468,6 +470,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(CalendarRangeError, on_calendar_range)
     app.add_exception_handler(OperationalError, on_database_unavailable)
+    app.add_exception_handler(PoolTimeout, on_database_unavailable)
     app.add_exception_handler(StarletteHTTPException, on_http_exception)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(Exception, on_unexpected)
