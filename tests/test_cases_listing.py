@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -150,3 +151,21 @@ def test_a_past_day_deadline_filter_checks_a_bounded_number_of_cases_per_page(
     assert [reference for page in pages for reference in page] == ["P1", "P3", "P5"]
     assert [] in pages  # a short page with more to come
     assert all(len(page) <= 1 for page in pages)
+
+
+def test_both_deadline_filters_at_once_as_of_today(client: TestClient, member: Headers) -> None:
+    """Today's lists are narrowed by the stored deadline rows, one candidate set per
+    filter. A case aware on Mon 1 June 2026 that nobody acted on had its notification due
+    Mon 8 June: overdue today and running, due before any later day. One aware today has
+    nothing due before today, and nothing overdue."""
+    create(client, member, reference="OLD", aware_on="2026-06-01")
+    create(client, member, reference="NEW", aware_on=str(date.today()))
+
+    def listed(**params: Any) -> list[str]:
+        return references(client.get("/cases", params=params, headers=member))
+
+    tomorrow = str(date.today() + timedelta(days=1))
+    assert listed(overdue="true", due_before="2099-01-01") == ["OLD"]
+    assert listed(overdue="false", due_before="2099-01-01") == ["NEW"]
+    assert listed(overdue="true", due_before=tomorrow) == ["OLD"]
+    assert listed(overdue="false", due_before="2026-06-02") == []

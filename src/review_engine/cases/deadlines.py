@@ -11,9 +11,10 @@ import uuid
 from datetime import date
 from typing import Any
 
+from sqlalchemy import Select
+from sqlalchemy import select as columns
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
 
 from review_engine.cases.models import Case, CaseDeadline, running_deadline
 from review_engine.cases.schemas import DeadlineRead
@@ -76,25 +77,34 @@ def store(*, session: Session, case: Case, deadlines: list[Deadline]) -> None:
         session.delete(gone)
 
 
-def _running_due_before(day: date) -> SelectOfScalar[uuid.UUID]:
+def _running_due_before(day: date, name: str) -> Select[tuple[uuid.UUID]]:
     """The cases with a stored deadline still running and due before `day`: an index search
     on `ix_case_deadline_running`, so its cost is the deadlines running, not every case.
     Exact for an `as_of` on or after the day the rows were computed: nothing recorded can
-    be dated after today, so a clock met or stopped by `as_of` is already so in its row."""
-    return select(col(CaseDeadline.case_id)).where(
-        running_deadline(), col(CaseDeadline.due_on) < day
+    be dated after today, so a clock met or stopped by `as_of` is already so in its row.
+
+    A MATERIALIZED CTE on PostgreSQL: its planner cannot tell how few rows the partial
+    index holds (it guessed 74,717 of 1,210 at 100,000 cases), so for a page in list order
+    it walked every case in that order probing for a match (486 ms) instead of taking the
+    candidates first and sorting them (23 ms)."""
+    running = (
+        columns(col(CaseDeadline.case_id).label("case_id"))
+        .where(running_deadline(), col(CaseDeadline.due_on) < day)
+        .cte(name)  # one per filter: a list may take both
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
+    return columns(running.c.case_id)
 
 
 def overdue_condition(as_of: date) -> ColumnElement[bool]:
     """Cases with at least one deadline overdue as of `as_of`, today or later."""
-    return col(Case.id).in_(_running_due_before(as_of))
+    return col(Case.id).in_(_running_due_before(as_of, "running_overdue"))
 
 
 def due_before_condition(day: date) -> ColumnElement[bool]:
     """Cases with at least one deadline still running (as of today or later) and due
     before `day`."""
-    return col(Case.id).in_(_running_due_before(day))
+    return col(Case.id).in_(_running_due_before(day, "running_due_before"))
 
 
 # A deadline still running, as the stored rows' `_open_deadline` condition selects them.
