@@ -19,9 +19,9 @@ alert detection (`detect`, as benchmarks/alerts.py runs it: the first run record
 rungs, the next find them) and `GET /reports/annual` for the largest partnership. Prints
 per size the generation time, the row counts, a table query | size | n | p50 ms | p99 ms
 and the load average (other processes skew the figures); then the table for all sizes,
-and at the largest size each query's SELECTs (those of its first call, caught by a
-`before_cursor_execute` listener; the API key lookup left out) with their plans: EXPLAIN
-QUERY PLAN on SQLite, EXPLAIN on PostgreSQL, run with the same parameters.
+and at the largest size each query's SELECTs, CTEs included (those of its first call,
+caught by a `before_cursor_execute` listener; the API key lookup left out), with their
+plans: EXPLAIN QUERY PLAN on SQLite, EXPLAIN on PostgreSQL, run with the same parameters.
 """
 
 from __future__ import annotations
@@ -181,7 +181,8 @@ def measure(url: str, requests: int, budget: float) -> dict[str, tuple[list[Any]
 
 def condensed(statement: str) -> str:
     """The statement on one line, its select list and long lists of parameters cut short."""
-    statement = re.sub(r"^SELECT (.*?) FROM ", "SELECT ... FROM ", " ".join(statement.split()))
+    one_line = " ".join(statement.split())  # a CTE's main SELECT follows its ") "
+    statement = re.sub(r"(^|\) )SELECT (.*?) FROM ", r"\1SELECT ... FROM ", one_line)
     item = r"(\?|%\(\w+\)s|\((\?|%\(\w+\)s)(, (\?|%\(\w+\)s))*\))"
     return re.sub(f"({item}, ){{3,}}", "..., ", statement)
 
@@ -194,7 +195,7 @@ def plans(engine: Engine, statements: Statements) -> list[str]:
     for statement, parameters in statements:
         first.setdefault(statement, parameters)
     for statement, parameters in first.items():
-        if not statement.lstrip().startswith("SELECT") or "FROM api_key" in statement:
+        if not statement.lstrip().startswith(("SELECT", "WITH")) or "FROM api_key" in statement:
             continue
         connection = engine.raw_connection()
         try:
