@@ -145,8 +145,8 @@ def detect(
         key = (deadline.subject_type, deadline.subject_id, deadline.clock, deadline.due_on)
         mine = recorded.get(key, _Recorded(set()))
         last = reminders_reached(deadline.due_on, as_of, ladder, calendar)
-        known = min(mine.contiguous, last)  # recorded: not worked out again
-        rungs = reached(deadline.due_on, as_of, ladder, calendar, known_reminders=known)
+        # The reminders recorded already are not worked out again.
+        rungs = reached(deadline.due_on, as_of, ladder, calendar, known_reminders=mine.contiguous)
         if not rungs:
             continue
         begun += 1
