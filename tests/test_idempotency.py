@@ -1,7 +1,5 @@
 """`Idempotency-Key` on POST: replay, misuse, concurrency, 5xx, expiry."""
 
-import hashlib
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -13,19 +11,19 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlmodel import Session, col, func, select, update
 
-from review_engine.app import create_app
 from review_engine.auth.service import revoke_api_key
-from review_engine.db import utcnow
+from review_engine.db import SessionDep, utcnow
 from review_engine.idempotency import (
-    IN_FLIGHT_TIMEOUT,
     RECORD_TTL,
+    IdempotencyClaimDep,
     IdempotencyRecord,
+    commit_answer,
     purge_expired_records,
 )
 from review_engine.partnerships.models import Partnership
-from review_engine.settings import Settings
 
 Headers = dict[str, str]
 BODY = {"code": "wessex", "name": "Wessex SCP"}
@@ -148,39 +146,109 @@ def test_get_requests_ignore_the_header(
     assert count(session, IdempotencyRecord) == 0
 
 
+class Gate:
+    """A test-only change (`POST /test-only/slow`) that holds its transaction open,
+    key taken, from `started` until `release`."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+
 @pytest.fixture
-def gate(app: FastAPI) -> threading.Event:
-    """A test-only POST route that blocks until the returned event is set."""
-    release = threading.Event()
+def gate(app: FastAPI) -> Gate:
+    gate = Gate()
 
     @app.post("/test-only/slow", status_code=201)
-    def slow() -> dict[str, str]:
-        assert release.wait(timeout=10)
-        return {"done": "yes"}
+    def slow(session: SessionDep, claim: IdempotencyClaimDep) -> JSONResponse:
+        session.exec(select(func.count()).select_from(Partnership)).one()  # the change begins
+        gate.started.set()
+        assert gate.release.wait(timeout=10)
+        session.add(Partnership(code="slow", name="Slow SCP"))
+        answer = JSONResponse({"done": "yes"}, status_code=201)
+        commit_answer(session=session, answer=answer, claim=claim)
+        return answer
 
-    return release
+    return gate
 
 
 def test_a_duplicate_while_in_flight_is_409_then_replays(
-    client: TestClient, admin: Headers, gate: threading.Event, session: Session
+    client: TestClient, admin: Headers, gate: Gate, session: Session
 ) -> None:
+    """PostgreSQL answers the duplicate at once (the first holds the key's lock); SQLite
+    runs one change at a time, so the duplicate waits for the first, then gets 409."""
     headers = {**admin, "Idempotency-Key": "slow-1"}
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    at_once = session.get_bind().dialect.name == "postgresql"
+    with ThreadPoolExecutor(max_workers=2) as pool:
         first = pool.submit(client.post, "/test-only/slow", json={}, headers=headers)
-        # Wait until the first request holds the key (its row is committed), then retry.
-        for _ in range(500):
-            if count(session, IdempotencyRecord) == 1:
-                break
-            time.sleep(0.01)
-        duplicate = client.post("/test-only/slow", json={}, headers=headers)
-        gate.set()
+        assert gate.started.wait(timeout=10)
+        duplicate = pool.submit(client.post, "/test-only/slow", json={}, headers=headers)
+        if at_once:
+            duplicate.result(timeout=10)
+        else:
+            time.sleep(0.3)  # let it reach the write lock (a later arrival gets 409 too)
+            assert not duplicate.done()
+        gate.release.set()
         assert first.result(timeout=10).status_code == 201
-    assert duplicate.status_code == 409
-    assert duplicate.json()["type"] == "/problems/idempotency-key-in-flight"
-    assert duplicate.headers["Retry-After"] == "1"
+        answered = duplicate.result(timeout=20)
+    assert answered.status_code == 409
+    assert answered.json()["type"] == "/problems/idempotency-key-in-flight"
+    assert answered.headers["Retry-After"] == "1"
     replay = client.post("/test-only/slow", json={}, headers=headers)
     assert replay.status_code == 201
     assert replay.headers["Idempotent-Replayed"] == "true"
+    assert count(session, Partnership) == 1
+
+
+def test_a_change_with_a_key_commits_once(
+    client: TestClient, admin: Headers, app: FastAPI, session: Session
+) -> None:
+    """The key, the change and its stored answer: one write transaction, nothing before."""
+    commits: list[int] = []
+    engine = app.state.engine
+
+    def on_commit(_connection: object) -> None:
+        commits.append(1)
+
+    event.listen(engine, "commit", on_commit)
+    try:
+        headers = {**admin, "Idempotency-Key": "one-commit"}
+        assert client.post("/partnerships", json=BODY, headers=headers).status_code == 201
+        assert len(commits) == 1
+        replayed = client.post("/partnerships", json=BODY, headers=headers)
+        assert replayed.headers["Idempotent-Replayed"] == "true"
+        assert len(commits) == 1  # a replay only reads
+    finally:
+        event.remove(engine, "commit", on_commit)
+    assert count(session, IdempotencyRecord) == 1
+
+
+def test_a_change_cut_short_leaves_nothing_and_its_retry_runs(
+    app: FastAPI, admin: Headers, session: Session
+) -> None:
+    calls: list[int] = []
+
+    @app.post("/test-only/cut", status_code=201)
+    def cut(session: SessionDep, claim: IdempotencyClaimDep) -> JSONResponse:
+        calls.append(1)
+        session.add(Partnership(code="cut", name="Cut SCP"))
+        session.flush()  # written, not committed
+        if len(calls) == 1:
+            raise RuntimeError("the process dies here")
+        answer = JSONResponse({"done": "yes"}, status_code=201)
+        commit_answer(session=session, answer=answer, claim=claim)
+        return answer
+
+    headers = {**admin, "Idempotency-Key": "cut-1"}
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.post("/test-only/cut", json={}, headers=headers).status_code == 500
+        assert (count(session, Partnership), count(session, IdempotencyRecord)) == (0, 0)
+        retried = client.post("/test-only/cut", json={}, headers=headers)
+        again = client.post("/test-only/cut", json={}, headers=headers)
+    assert retried.status_code == again.status_code == 201
+    assert "Idempotent-Replayed" not in retried.headers
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert (len(calls), count(session, Partnership)) == (2, 1)
 
 
 def test_concurrent_duplicates_make_one_partnership(
@@ -230,12 +298,8 @@ def test_server_errors_are_not_stored_so_a_retry_runs_again(
     assert len(calls) == 3
 
 
-def _age_records(session: Session, by: timedelta, status: str | None = None) -> None:
-    statement = update(IdempotencyRecord).values(created_at=utcnow() - by)
-    if status is not None:
-        statement = statement.where(col(IdempotencyRecord.status) == status)
-        statement = statement.values(status=status)
-    session.exec(statement)
+def _age_records(session: Session, by: timedelta) -> None:
+    session.exec(update(IdempotencyRecord).values(created_at=utcnow() - by))
     session.commit()
 
 
@@ -249,24 +313,6 @@ def test_records_expire_after_24_hours(
     reused = client.post("/partnerships", json={**BODY, "code": "mercia"}, headers=headers)
     assert reused.status_code == 201
     assert "Idempotent-Replayed" not in reused.headers
-
-
-def test_an_abandoned_in_flight_record_can_be_retried(
-    client: TestClient, admin: Headers, session: Session
-) -> None:
-    headers = {**admin, "Idempotency-Key": "crashed"}
-    assert client.post("/partnerships", json=BODY, headers=headers).status_code == 201
-    # Simulate a process that died mid-request: still in flight, long ago.
-    session.exec(update(IdempotencyRecord).values(status="in_flight", response_status=None))
-    session.commit()
-    blocked = client.post("/partnerships", json={**BODY, "code": "mercia"}, headers=headers)
-    assert blocked.status_code == 422  # different body: still the same request's key
-    same = client.post("/partnerships", json=BODY, headers=headers)
-    assert same.status_code == 409
-    _age_records(session, IN_FLIGHT_TIMEOUT + timedelta(seconds=1), status="in_flight")
-    retried = client.post("/partnerships", json=BODY, headers=headers)
-    assert retried.status_code == 409  # it ran again; the partnership already exists
-    assert retried.json()["type"] == "/problems/duplicate-code"
 
 
 def test_purge_deletes_only_expired_records(
@@ -309,34 +355,3 @@ def test_every_post_documents_the_header(client: TestClient) -> None:
     for operation in posts:
         assert "Idempotency-Key" in [parameter["name"] for parameter in operation["parameters"]]
         assert {"400", "409", "422"} <= set(operation["responses"])
-
-
-def test_how_long_an_abandoned_key_is_held_is_a_setting(
-    settings: Settings, make_key: Callable[..., str], auth: Callable[[str], Headers]
-) -> None:
-    """REVIEW_ENGINE_IDEMPOTENCY_IN_FLIGHT_SECONDS: a claim whose process died holds its
-    key (409) for that long, then a retry runs the request."""
-    app = create_app(settings.model_copy(update={"idempotency_in_flight_seconds": 5}))
-    with TestClient(app) as client, Session(app.state.engine) as session:
-        headers = {**auth(make_key(role="admin")), "Idempotency-Key": "cut"}
-        session.add(
-            IdempotencyRecord(
-                scope=hashlib.sha256(headers["Authorization"].encode()).hexdigest(),
-                key="cut",
-                method="POST",
-                path="/partnerships",
-                body_hash=hashlib.sha256(json.dumps(BODY).encode()).hexdigest(),
-                created_at=utcnow() - timedelta(seconds=3),
-            )
-        )
-        session.commit()
-        body = json.dumps(BODY).encode()
-        json_headers = {**headers, "Content-Type": "application/json"}
-        held = client.post("/partnerships", content=body, headers=json_headers)
-        assert held.status_code == 409
-        assert held.json()["type"] == "/problems/idempotency-key-in-flight"
-        session.exec(update(IdempotencyRecord).values(created_at=utcnow() - timedelta(seconds=6)))
-        session.commit()
-        ran = client.post("/partnerships", content=body, headers=json_headers)
-        assert ran.status_code == 201
-        assert "Idempotent-Replayed" not in ran.headers

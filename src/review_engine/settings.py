@@ -92,10 +92,6 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1, le=1000)
     """Upper bound on `limit` for every list endpoint (OWASP API4)."""
 
-    idempotency_in_flight_seconds: int = Field(default=60, ge=1, le=3600)
-    """How long an `Idempotency-Key` whose request never finished (its process died) stays
-    held (409) before a retry may run it: longer than any request takes."""
-
     # The validators raise PydanticCustomError so the message reads as written (no "Value
     # error," prefix) and never contains the value, which for the URL may hold a password.
 
