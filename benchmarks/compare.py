@@ -3,6 +3,7 @@
     python benchmarks/compare.py                                  # SQLite (temporary files)
     python benchmarks/compare.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
     python benchmarks/compare.py --postgres URL --workers 2 --duration 20 --transitions 300
+    python benchmarks/compare.py --idempotency-key       # every engine POST sends a new key
 
 Each app gets a fresh database and its own uvicorn process (no GIL shared with the clients
 here) on 127.0.0.1 with `--workers` processes: the engine as `review-engine serve` runs it in
@@ -15,7 +16,8 @@ falls on both. After 60 warm-up requests each:
    sequence of benchmarks/api.py), p50 and p99; 2. read latency (`GET /cases/{id}`), the same;
 3. throughput: 20 clients, each with its own connection, take pre-created cases through the
    same events in 4 turns of `--duration`/4 seconds per app: completed 2xx per second, and
-   errors (non-2xx or exceptions: must be 0).
+   errors (non-2xx or exceptions: must be 0). With `--idempotency-key` every POST to the engine
+carries a new `Idempotency-Key`, as a careful client sends (the floor keeps no records).
 
 Prints the command line, versions, CPU count and load average, then a table: measure |
 floor | engine | engine/floor. Exits 1 if any request failed.
@@ -36,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -81,6 +84,10 @@ class App:
     busy: float = 0  # this process's CPU seconds while its clients ran
     inline: int = 0  # cases its throughput clients had to create in the timed window
     errors: collections.Counter[str] = field(default_factory=collections.Counter)
+    keyed: bool = False  # every POST sends a new Idempotency-Key
+
+    def post_headers(self) -> dict[str, str]:
+        return {"Idempotency-Key": str(uuid.uuid4())} if self.keyed else {}
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.base, headers=self.headers, timeout=60)
@@ -89,14 +96,18 @@ class App:
         with self.lock:
             self.created += 1
             reference = f"BENCH-{self.created}"
-        response = http.post("/cases", json={**NEW_CASE, "reference": reference})
+        response = http.post(
+            "/cases", json={**NEW_CASE, "reference": reference}, headers=self.post_headers()
+        )
         response.raise_for_status()
         return [response.json()["id"], response.headers["ETag"]]
 
     def fire(self, http: httpx.Client, case: Case, step: int) -> httpx.Response:
         event, payload = EVENTS[step]
         path = f"/cases/{case[0]}/events/{event}"
-        response = http.post(path, json=payload, headers={"If-Match": case[1]})
+        response = http.post(
+            path, json=payload, headers={"If-Match": case[1], **self.post_headers()}
+        )
         if response.is_success:
             case[1] = response.headers["ETag"]
         return response
@@ -277,7 +288,7 @@ def report(args: argparse.Namespace, backend: str, floor: App, engine: App, load
     print(
         f"database: {backend}; uvicorn workers: {args.workers}; clients: {CLIENTS}; "
         f"throughput: {TURNS} x {args.duration / TURNS:g} s per app; "
-        f"transitions: {args.transitions}"
+        f"transitions: {args.transitions}; Idempotency-Key: {args.idempotency_key}"
     )
     print(
         f"Python {platform.python_version()}, uvicorn {uvicorn.__version__}, FastAPI "
@@ -305,11 +316,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers per app")
     parser.add_argument("--duration", type=float, default=20, help="throughput seconds per app")
     parser.add_argument("--transitions", type=int, default=300, help="sequential transitions")
+    parser.add_argument(
+        "--idempotency-key", action="store_true", help="a new Idempotency-Key on every engine POST"
+    )
     args = parser.parse_args()
     before = " ".join(f"{load:.1f}" for load in os.getloadavg())
     with database(args.postgres) as floor_url, database(args.postgres) as engine_url:
         backend = describe(floor_url)
         apps = [floor_app(floor_url, args.workers), engine_app(engine_url, args.workers)]
+        apps[1].keyed = args.idempotency_key
         with serving(apps[0]), serving(apps[1]):
             with apps[1].client() as http:  # the engine's cases need their partnership
                 http.post(
