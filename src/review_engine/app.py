@@ -38,6 +38,7 @@ from review_engine.publishing.archive_routes import router as archive_router
 from review_engine.publishing.router import router as public_router
 from review_engine.reports.router import router as reports_router
 from review_engine.request_checks import NoStoreMiddleware, check_request
+from review_engine.server_errors import ServerErrors
 from review_engine.settings import Settings, get_settings
 
 API_TITLE = "Review Engine API"
@@ -105,6 +106,8 @@ def create_app(settings: Settings | None = None, *, run_alerts: bool = False) ->
     # before the idempotency middleware buffers it.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    # An unexpected exception below gets its 500 here, and the connection stays open.
+    app.add_middleware(ServerErrors)
     app.add_middleware(NoStoreMiddleware)
     # Outermost of ours: a request waits here, holding no thread and no connection.
     app.add_middleware(RequestSlots)

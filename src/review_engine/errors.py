@@ -82,6 +82,7 @@ __all__ = [
     "install_problem_handlers",
     "problem_for_status",
     "problem_responses",
+    "unexpected",
     "validation_field_errors",
 ]
 
@@ -296,6 +297,12 @@ class InternalServerError(Problem):
     type = "/problems/internal-server-error"
 
 
+def unexpected() -> InternalServerError:
+    """The answer to an exception nothing handled: nothing that could reveal SQL, paths or
+    data."""
+    return InternalServerError("The server failed to complete the request.")
+
+
 class ServiceUnavailable(Problem):
     status = 503
     title = "Service unavailable"
@@ -440,10 +447,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem.to_response(request.url.path)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # Starlette re-raises after this handler, so the server still logs the traceback;
-        # the client gets nothing that could reveal SQL, paths or data.
-        problem = InternalServerError("The server failed to complete the request.")
-        return problem.to_response(request.url.path)
+        # Only for what `server_errors.ServerErrors` does not wrap: Starlette re-raises
+        # after this handler, so the server still logs the traceback.
+        return unexpected().to_response(request.url.path)
 
     async def on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
         # A lock wait that outlasted busy_timeout (SQLite), a lost connection, or no free

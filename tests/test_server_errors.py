@@ -1,0 +1,73 @@
+"""An unexpected exception: a 500 problem, its traceback in the log, and the client's
+connection still open for its next request (`review_engine.server_errors`), against a
+live uvicorn on loopback."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+
+@pytest.fixture
+def served(app: FastAPI) -> Iterator[tuple[str, int]]:
+    """The app, with a route that fails, served by uvicorn as production serves it."""
+
+    @app.get("/test-only/boom")
+    def boom() -> None:
+        raise RuntimeError("a fault the code did not foresee")
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.01)
+    yield server.servers[0].sockets[0].getsockname()[:2]
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _ask(
+    connection: socket.socket, reader: BinaryIO, path: str
+) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP/1.1 GET on an open connection, and its answer (status, headers, body)."""
+    connection.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    status_line = reader.readline()
+    assert status_line, "the server closed the connection"
+    headers: dict[str, str] = {}
+    while (line := reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    body = reader.read(int(headers["content-length"]))
+    return int(status_line.split()[1]), headers, body
+
+
+def test_a_500_keeps_the_connection_for_the_next_request(
+    served: tuple[str, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR)
+    with socket.create_connection(served, timeout=10) as connection:
+        reader = connection.makefile("rb")
+        status, headers, body = _ask(connection, reader, "/test-only/boom?reference=SECRET-REF")
+        assert status == 500
+        assert headers["content-type"] == "application/problem+json"
+        assert headers.get("connection") != "close"
+        problem = json.loads(body)
+        assert problem["type"] == "/problems/internal-server-error"
+        assert problem["detail"] == "The server failed to complete the request."
+        assert "foresee" not in body.decode()  # the exception's text stays in the log
+        # The same connection answers the next request.
+        assert _ask(connection, reader, "/healthz")[0] == 200
+    assert "Unexpected error answering GET /test-only/boom" in caplog.text
+    assert "a fault the code did not foresee" in caplog.text  # the traceback is logged
+    assert "SECRET-REF" not in caplog.text  # never the query string
