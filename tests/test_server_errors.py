@@ -9,12 +9,16 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from review_engine.idempotency import middleware
 
 
 @pytest.fixture
@@ -71,3 +75,26 @@ def test_a_500_keeps_the_connection_for_the_next_request(
     assert "Unexpected error answering GET /test-only/boom" in caplog.text
     assert "a fault the code did not foresee" in caplog.text  # the traceback is logged
     assert "SECRET-REF" not in caplog.text  # never the query string
+
+
+def test_a_database_that_fails_before_any_route_runs_is_a_503(
+    client: TestClient,
+    headers_for: Callable[..., dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The idempotency middleware reads the key's record before the app's handlers are
+    reached: a pool with no free connection there is a 503 to retry, as in a route."""
+
+    def no_connection(*_args: object) -> None:
+        raise PoolTimeout("QueuePool limit of size 10 overflow 10 reached")
+
+    monkeypatch.setattr(middleware, "_look_up", no_connection)
+    caplog.set_level(logging.ERROR)
+    headers = {**headers_for("admin"), "Idempotency-Key": "k-1"}
+    response = client.post("/partnerships", json={"code": "x", "name": "X"}, headers=headers)
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["Retry-After"] == "1"
+    assert "QueuePool" not in response.text
+    assert not caplog.records  # a busy database is not a fault to chase

@@ -82,6 +82,7 @@ __all__ = [
     "install_problem_handlers",
     "problem_for_status",
     "problem_responses",
+    "unanswered",
     "unexpected",
     "validation_field_errors",
 ]
@@ -418,6 +419,23 @@ def _retryable(exc: OperationalError) -> bool:
     return "locked" in message or "busy" in message or driver.startswith("psycopg")
 
 
+def unanswered(exc: Exception) -> Problem:
+    """The problem for an exception no handler turned into one: a 503 for a database that
+    is busy or unreachable, else the 500 (`unexpected`).
+
+    A lock wait that outlasted busy_timeout (SQLite), a lost connection, or no free
+    connection in the pool in time: nothing was committed, and the same request can simply
+    be retried. The message is SQL-free. SQLite also reports SQL mistakes as
+    OperationalError: those stay 500s.
+    """
+    if isinstance(exc, PoolTimeout) or (isinstance(exc, OperationalError) and _retryable(exc)):
+        return ServiceUnavailable(
+            "The database is busy or unreachable; nothing was changed. Retry shortly.",
+            headers={"Retry-After": "1"},
+        )
+    return unexpected()
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Route every exception the app can raise to a problem+json response."""
 
@@ -452,18 +470,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return unexpected().to_response(request.url.path)
 
     async def on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-        # A lock wait that outlasted busy_timeout (SQLite), a lost connection, or no free
-        # connection in the pool in time: nothing was committed, and the same request can
-        # simply be retried. The message is SQL-free. SQLite also reports SQL mistakes as
-        # OperationalError: those stay 500s.
-        assert isinstance(exc, OperationalError | PoolTimeout)
-        if isinstance(exc, OperationalError) and not _retryable(exc):
-            return await on_unexpected(request, exc)
-        problem = ServiceUnavailable(
-            "The database is busy or unreachable; nothing was changed. Retry shortly.",
-            headers={"Retry-After": "1"},
-        )
-        return problem.to_response(request.url.path)
+        return unanswered(exc).to_response(request.url.path)
 
     async def on_calendar_range(request: Request, exc: Exception) -> JSONResponse:
         # A date the request supplied pushed a deadline past the covered years.

@@ -6,6 +6,8 @@ started, closes the connection. A client that keeps connections alive (any HTTP 
 does) then finds its next request on it failing, a POST included, with no way to tell
 whether it arrived. `ServerErrors`, the outermost of the app's own middlewares, answers the
 problem itself, logs the traceback as uvicorn would have, and keeps the connection open.
+An exception from one of the app's middlewares (the idempotency lookup, which reads the
+database before any route runs) gets the same answers as one from a route.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from review_engine.errors import unexpected
+from review_engine.errors import unanswered
 
 __all__ = ["ServerErrors"]
 
@@ -40,9 +42,11 @@ class ServerErrors:
 
         try:
             await self.app(scope, receive, watched_send)
-        except Exception:
+        except Exception as exc:
             if started:  # half an answer is out: only closing the connection ends it
                 raise
-            # The method and path only: a query string could carry a case's reference.
-            log.exception("Unexpected error answering %s %s", scope["method"], scope["path"])
-            await unexpected().to_response(scope["path"])(scope, receive, send)
+            problem = unanswered(exc)  # a database busy or away (in a middleware): a 503
+            if problem.status == 500:
+                # The method and path only: a query string could carry a case's reference.
+                log.exception("Unexpected error answering %s %s", scope["method"], scope["path"])
+            await problem.to_response(scope["path"])(scope, receive, send)
