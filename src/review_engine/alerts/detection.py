@@ -6,7 +6,7 @@ restart, or two runners at once record each rung exactly once.
 Reads only running deadlines due by the ladder's horizon, each through a partial index
 (`ix_case_deadline_running`, `ix_action_running`, `ix_contribution_outstanding`): the cost
 grows with the deadlines running, not with everything ever recorded. The rungs already
-recorded are read summed up per rung name (a deadline's years of weekly reminders are one
+recorded are read summed up per deadline (its years of weekly reminders are part of one
 row), and reminders known recorded are not worked out again (`reached(known_reminders=)`),
 so a run that finds nothing new costs about the same for a deadline overdue for years as
 for one due today (the database still reads each recorded row once, through
@@ -22,13 +22,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, text
+from sqlalchemy import case, func, text
 from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
 from review_engine.actions.models import Action, running_action
 from review_engine.alerts.inserts import insert_new
-from review_engine.alerts.ladder import REMINDER, Ladder, Rung, reached, reminders_reached
+from review_engine.alerts.ladder import REMINDER, RUNGS, Ladder, Rung, reached, reminders_reached
 from review_engine.alerts.models import ACTION_CLOCK, CONTRIBUTION_CLOCK, Alert, AlertRun
 from review_engine.alerts.outbox import enqueue, enqueue_digests
 from review_engine.calendar import Calendar
@@ -223,40 +223,37 @@ RecordedKey = tuple[str, uuid.UUID, str, date]  # subject type and id, clock, du
 
 def _recorded(session: Session, deadlines: list[RunningDeadline]) -> dict[RecordedKey, _Recorded]:
     """The rungs already recorded for these deadlines (a shortcut: the constraint decides),
-    summed up in the database, through `uq_alert_rung`'s index: a row per rung name, so a
+    summed up in the database, through `uq_alert_rung`'s index: a row per deadline, so a
     deadline's years of reminders cost one row."""
     found: dict[RecordedKey, _Recorded] = {}
     gaps: set[tuple[str, uuid.UUID]] = set()
     subjects: dict[str, set[uuid.UUID]] = {}
     for deadline in deadlines:
         subjects.setdefault(deadline.subject_type, set()).add(deadline.subject_id)
+    reminder = col(Alert.rung) == REMINDER
+    named = [name for name in RUNGS if name != REMINDER]
     for subject_type, ids in subjects.items():
-        ordered = sorted(ids)
+        ordered = sorted(ids, key=lambda subject_id: subject_id.int)  # UUID's < is slow
         for start in range(0, len(ordered), 500):
             summary = session.connection().execute(
                 columns(
                     col(Alert.subject_id),
                     col(Alert.clock),
                     col(Alert.due_on),
-                    col(Alert.rung),
-                    func.max(Alert.sequence),
-                    func.count(),
+                    func.max(case((reminder, col(Alert.sequence)), else_=0)),
+                    func.count(case((reminder, 1))),
+                    *(func.max(case((col(Alert.rung) == name, 1), else_=0)) for name in named),
                 )
                 .where(
                     col(Alert.subject_type) == subject_type,
                     col(Alert.subject_id).in_(ordered[start : start + 500]),
                 )
-                .group_by(
-                    col(Alert.subject_id), col(Alert.clock), col(Alert.due_on), col(Alert.rung)
-                )
+                .group_by(col(Alert.subject_id), col(Alert.clock), col(Alert.due_on))
             )
-            for subject_id, clock, due_on, rung, highest, count in summary:
-                entry = found.setdefault(
-                    (subject_type, subject_id, clock, due_on), _Recorded(set())
-                )
-                if rung != REMINDER:
-                    entry.names.add(rung)
-                elif highest == count:  # sequences are unique and start at 1: no gaps
+            for subject_id, clock, due_on, highest, count, *flags in summary:
+                entry = _Recorded({name for name, flag in zip(named, flags, strict=True) if flag})
+                found[(subject_type, subject_id, clock, due_on)] = entry
+                if highest == count:  # sequences are unique and start at 1: no gaps
                     entry.contiguous = highest
                 else:
                     gaps.add((subject_type, subject_id))
