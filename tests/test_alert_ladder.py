@@ -12,7 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from review_engine.alerts.ladder import Ladder, Rung, reached, reminders_reached
+from review_engine.alerts.ladder import (
+    Ladder,
+    Rung,
+    furthest_rung,
+    next_rung_on,
+    reached,
+    reminders_reached,
+)
 from review_engine.calendar import Calendar
 
 CALENDAR = Calendar()
@@ -222,6 +229,31 @@ def test_known_reminders_are_left_out_and_the_count_agrees(
     assert reminders_reached(due_on, as_of, ladder, CALENDAR) == len(reminders)
     left = reached(due_on, as_of, ladder, CALENDAR, known_reminders=known)
     assert left == [rung for rung in every if not 1 <= rung.sequence <= known]
+
+
+@PROPERTY
+@given(
+    due_on=due_dates,
+    offset=offsets,
+    ladder=st.builds(
+        Ladder,
+        due_soon_working_days=st.integers(min_value=0, max_value=10),
+        reminder_every_working_days=st.integers(min_value=0, max_value=10),  # 0: none
+    ),
+)
+def test_the_next_rung_is_the_first_to_start_after_the_day_and_the_furthest_the_last(
+    due_on: date, offset: int, ladder: Ladder
+) -> None:
+    """What detection's progress rows and digests rest on, against `reached` itself: the
+    first rung starting after `as_of` (within 120 days, more than any step takes; none
+    ever once overdue with no reminders), and the last rung reached by `as_of`."""
+    as_of = due_on + timedelta(days=offset)
+    ahead = reached(due_on, as_of + timedelta(days=120), ladder, CALENDAR)
+    upcoming = [rung.starts_on for rung in ahead if rung.starts_on > as_of]
+    assert next_rung_on(due_on, as_of, ladder, CALENDAR) == min(upcoming, default=None)
+    so_far = reached(due_on, as_of, ladder, CALENDAR)
+    expected = so_far[-1].name if so_far else None
+    assert furthest_rung(due_on, as_of, ladder, CALENDAR) == expected
 
 
 def test_a_deadline_overdue_for_a_year_counts_its_reminders_in_2026() -> None:

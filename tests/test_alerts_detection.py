@@ -19,10 +19,11 @@ from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from review_engine.actions.models import Action
-from review_engine.alerts.detection import UNIQUE_RUNG, Detected, detect
+from review_engine.alerts import detection
+from review_engine.alerts.detection import PROGRESS_KEPT, UNIQUE_RUNG, Detected, detect
 from review_engine.alerts.inserts import insert_new
 from review_engine.alerts.ladder import Ladder
-from review_engine.alerts.models import ACTION_CLOCK, Alert, AlertRun
+from review_engine.alerts.models import ACTION_CLOCK, Alert, AlertProgress, AlertRun
 from review_engine.calendar import Calendar
 from review_engine.cli import app as cli
 from review_engine.db import utcnow
@@ -159,14 +160,17 @@ def test_a_rung_missing_among_recorded_reminders_is_recorded_as_skipped(
 ) -> None:
     """Due Fri 28 Aug 2026, overdue from Tue 1 Sep; reminders start Tue 8, Tue 15,
     Tue 22 Sep. Run on Wed 23 Sep: reminder 3 raised. With reminder 2's row gone (a gap
-    detection's summary cannot read as "1 to 3"), the next run records it again, skipped,
-    and raises nothing; a run on Tue 29 Sep (reminder 4) raises only that."""
+    detection's summary cannot read as "1 to 3") and the deadline's progress row too (so
+    the next run checks it: a row not checked for a month is deleted), the next run records
+    it again, skipped, and raises nothing; a run on Tue 29 Sep (reminder 4) raises only
+    that."""
     action = plan("2026-08-28")
     assert tally(run(session, "2026-09-23")) == (1, 5)
     gone = session.exec(
         select(Alert).where(col(Alert.subject_id) == _uuid(action["id"]), col(Alert.sequence) == 2)
     ).one()
     session.delete(gone)
+    session.delete(session.exec(select(AlertProgress)).one())
     session.commit()
     assert tally(run(session, "2026-09-23")) == (0, 1)
     assert tally(run(session, "2026-09-29")) == (1, 0)
@@ -178,6 +182,67 @@ def test_a_rung_missing_among_recorded_reminders_is_recorded_as_skipped(
         ("overdue_reminder", 3, "raised"),
         ("overdue_reminder", 4, "raised"),
     ]
+
+
+def test_a_run_checks_only_deadlines_with_a_rung_starting(
+    session: Session, plan: Callable[..., dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Due Fri 28 Aug 2026; reminders from Tue 8 Sep, weekly (Tue 15, 22, 29 Sep). Wed 23
+    Sep's run records six rungs and notes the next starts Tue 29 Sep: runs on Wed 23 again
+    and Mon 28 Sep check no deadline (still counted on the ladder); Tue 29 checks it and
+    raises reminder 4."""
+    checked: list[int] = []
+    recorded = detection._recorded
+
+    def counting(session: Session, deadlines: list[Any]) -> Any:
+        checked.append(len(deadlines))
+        return recorded(session, deadlines)
+
+    monkeypatch.setattr(detection, "_recorded", counting)
+    plan("2026-08-28")
+    assert tally(run(session, "2026-09-23")) == (1, 5)
+    progress = session.exec(select(AlertProgress)).one()
+    assert (progress.next_on, progress.checked_on) == (date(2026, 9, 29), date(2026, 9, 23))
+    session.rollback()
+    for day in ("2026-09-23", "2026-09-28"):
+        found = run(session, day)
+        assert found is not None
+        assert (found.deadlines, found.raised, found.skipped) == (1, 0, 0)
+    assert tally(run(session, "2026-09-29")) == (1, 0)
+    assert checked == [1, 0, 0, 1]
+
+
+def test_another_ladder_checks_every_deadline_again(
+    session: Session, plan: Callable[..., dict[str, Any]]
+) -> None:
+    """Due Fri 28 Aug 2026, overdue from Tue 1 Sep. Every 5 working days, Wed 23 Sep has
+    reminders 1 to 3; every 3 (Fri 4, Wed 9, Mon 14, Thu 17, Tue 22 Sep), 1 to 5. A run
+    on the second ladder the same day checks the deadline again: reminder 4 skipped, 5
+    raised."""
+    plan("2026-08-28")
+    assert tally(run(session, "2026-09-23")) == (1, 5)
+    faster = Ladder(reminder_every_working_days=3)
+    found = detect(session=session, calendar=CALENDAR, ladder=faster,
+                   as_of=date(2026, 9, 23), started_at=utcnow())  # fmt: skip
+    assert tally(found) == (1, 1)
+
+
+def test_progress_not_checked_for_a_month_is_deleted(
+    session: Session, plan: Callable[..., dict[str, Any]]
+) -> None:
+    """A progress row is a shortcut: one left by a deadline that stopped running goes
+    after `PROGRESS_KEPT`, and a missing row only means the deadline is checked."""
+    plan("2026-08-28")
+    long_ago = date(2026, 9, 23) - PROGRESS_KEPT - timedelta(days=1)
+    stale = AlertProgress(subject_type="action", subject_id=uuid.uuid4(), clock=ACTION_CLOCK,
+                          due_on=date(2026, 7, 1), next_on=date(2026, 7, 8), ladder="old",
+                          checked_on=long_ago)  # fmt: skip
+    session.add(stale)
+    session.commit()
+    assert tally(run(session, "2026-09-23")) == (1, 5)
+    kept = session.exec(select(AlertProgress.due_on)).all()
+    session.rollback()
+    assert kept == [date(2026, 8, 28)]
 
 
 def test_a_deadline_overdue_for_a_year_raises_each_reminder_once(

@@ -314,6 +314,24 @@ def test_a_daily_digest_replaces_single_alerts_once_a_working_day(w: World) -> N
     assert w.mail.messages()[-1]["Subject"] == f"[wessex] {day_two}"
 
 
+def test_a_digest_subscription_made_after_the_day_s_first_run_gets_the_day_s_digest(
+    w: World,
+) -> None:
+    """Action due Wed 2 Sep 2026, overdue from Thu 3 Sep. Thu 3 Sep's first run raises it
+    with no subscription; a daily digest subscription made that afternoon gets its digest
+    from the next run, though that run has nothing new to check; the run after adds none."""
+    w.plan("2026-09-02")
+    first = w.detect("2026-09-03")
+    assert (first.raised, first.deliveries) == (1, 0)
+    made = w.subscribe("webhook", w.hook.url, digest="daily")
+    later = w.detect("2026-09-03")
+    assert (later.raised, later.skipped, later.deadlines, later.deliveries) == (0, 0, 1, 1)
+    assert [(d["subscription_id"], d["kind"], d["digest_on"]) for d in w.deliveries()] == [
+        (made["id"], "digest", "2026-09-03")
+    ]
+    assert w.detect("2026-09-03").deliveries == 0
+
+
 def test_digests_come_on_working_days_with_something_to_list_never_stale(w: World) -> None:
     """Action X due Wed 2 Sep: nothing on Thu 27 Aug; due soon from Fri 28 Aug, but Sat 29,
     Sun 30 and Mon 31 Aug (bank holiday) are no working days; overdue from Thu 3 Sep, when the

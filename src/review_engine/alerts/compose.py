@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 from sqlmodel import Session, col, select
 
 from review_engine.actions.models import Action, running_action
-from review_engine.alerts.detection import RunningDeadline, running_deadlines
 from review_engine.alerts.ladder import Ladder, reached
 from review_engine.alerts.messages import AlertMessage, DigestMessage, FallbackMessage
 from review_engine.alerts.models import Alert, Delivery, Subscription
+from review_engine.alerts.running import RunningDeadline, running_deadlines
 from review_engine.calendar import Calendar
 from review_engine.cases.models import Case, CaseDeadline, running_deadline
 from review_engine.contributions.models import Contribution, outstanding_contribution

@@ -3,56 +3,60 @@ has reached recorded once each. Idempotent: a rung already recorded is left alon
 unique constraint `uq_alert_rung` decides, not a read before the write), so two runs, a
 restart, or two runners at once record each rung exactly once.
 
-Reads only running deadlines due by the ladder's horizon, each through a partial index
-(`ix_case_deadline_running`, `ix_action_running`, `ix_contribution_outstanding`): the cost
-grows with the deadlines running, not with everything ever recorded. The rungs already
-recorded are read summed up per deadline (its years of weekly reminders are part of one
-row), and reminders known recorded are not worked out again (`reached(known_reminders=)`),
-so a run that finds nothing new costs about the same for a deadline overdue for years as
-for one due today (the database still reads each recorded row once, through
-`uq_alert_rung`'s index). A case's clocks are read from its stored deadline rows, which
-hold for any day from the day they were written, so detection is meant for today (or
-later: `--as-of` simulates days ahead).
+A run checks only the deadlines that may have something new: each checked deadline's
+`AlertProgress` row says when its next rung starts, so the next run passes it by until
+then (a deadline with no row, whose due date moved, or worked out on another ladder or
+calendar is checked). A run with nothing new reads no deadline, only counts them: its cost
+is the deadlines with a rung starting, not all those running, still less everything ever
+recorded. Each source is read through a partial index (`ix_case_deadline_running`,
+`ix_action_running`, `ix_contribution_outstanding`). For a deadline checked, the rungs
+already recorded are read summed up per deadline (its years of weekly reminders are part
+of one row), and reminders known recorded are not worked out again
+(`reached(known_reminders=)`). A daily digest needs every deadline's furthest rung: they
+are worked out only while a digest subscription has no digest for the day yet.
+
+A case's clocks are read from its stored deadline rows, which hold for any day from the
+day they were written, so detection is meant for today (or later: `--as-of` simulates
+days ahead).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, text
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
-from review_engine.actions.models import Action, running_action
-from review_engine.alerts.inserts import insert_new
-from review_engine.alerts.ladder import REMINDER, RUNGS, Ladder, Rung, reached, reminders_reached
-from review_engine.alerts.models import ACTION_CLOCK, CONTRIBUTION_CLOCK, Alert, AlertRun
+from review_engine.alerts.inserts import insert_new, upsert
+from review_engine.alerts.ladder import (
+    REMINDER,
+    RUNGS,
+    Ladder,
+    Rung,
+    furthest_rung,
+    next_rung_on,
+    reached,
+    reminders_reached,
+)
+from review_engine.alerts.models import Alert, AlertProgress, AlertRun
 from review_engine.alerts.outbox import enqueue, enqueue_digests
+from review_engine.alerts.running import RunningDeadline, on_the_ladder, running_deadlines
 from review_engine.calendar import Calendar
-from review_engine.cases.models import Case, CaseDeadline, running_deadline
-from review_engine.contributions.models import Contribution, outstanding_contribution
 from review_engine.db import utcnow
 
-__all__ = ["UNIQUE_RUNG", "Detected", "RunningDeadline", "detect", "running_deadlines"]
+__all__ = ["PROGRESS_KEPT", "UNIQUE_RUNG", "Detected", "detect"]
 
 UNIQUE_RUNG = ("subject_type", "subject_id", "clock", "rung", "sequence", "due_on")
+PROGRESS_KEY = ("subject_type", "subject_id", "clock", "due_on")
+PROGRESS_KEPT = timedelta(days=31)
+"""A progress row not checked for this long is deleted (a deadline that stopped running,
+or one with no rung to come): should its deadline still run, the next run checks it."""
 # Any fixed number works; it only has to be the same for every runner on this database.
 _LOCK = 0x7265766965770002
-
-
-@dataclass(frozen=True)
-class RunningDeadline:
-    """A deadline still running, wherever it comes from."""
-
-    subject_type: str
-    subject_id: uuid.UUID
-    clock: str
-    due_on: date
-    partnership_id: uuid.UUID
-    case_id: uuid.UUID | None
 
 
 @dataclass(frozen=True)
@@ -64,48 +68,6 @@ class Detected:
     raised: int
     skipped: int
     deliveries: int = 0  # added to the outbox: of the raised alerts, and the day's digests
-
-
-def running_deadlines(*, session: Session, horizon: date, as_of: date) -> Iterator[RunningDeadline]:
-    """Every running deadline due by `horizon`: a case's clocks, actions, contributions."""
-    # Columns, not objects, through Core: this runs every round over every deadline running.
-    cases = session.connection().execute(
-        columns(
-            col(CaseDeadline.case_id),
-            col(CaseDeadline.name),
-            col(CaseDeadline.due_on),
-            col(Case.partnership_id),
-        )
-        .join(Case, col(Case.id) == col(CaseDeadline.case_id))
-        .where(running_deadline(), col(CaseDeadline.due_on) <= horizon)
-    )
-    for case_id, clock, due_on, partnership_id in cases:
-        yield RunningDeadline("case", case_id, clock, due_on, partnership_id, case_id)
-    actions = session.connection().execute(
-        columns(
-            col(Action.id), col(Action.due_on), col(Action.partnership_id), col(Action.case_id)
-        ).where(running_action(), col(Action.due_on) <= horizon)
-    )
-    for action_id, due_on, partnership_id, action_case in actions:
-        yield RunningDeadline(
-            "action", action_id, ACTION_CLOCK, due_on, partnership_id, action_case
-        )
-    contributions = session.connection().execute(
-        columns(
-            col(Contribution.id),
-            col(Contribution.due_on),
-            col(Contribution.partnership_id),
-            col(Contribution.case_id),
-        ).where(
-            outstanding_contribution(),
-            col(Contribution.due_on) <= horizon,
-            col(Contribution.requested_on) <= as_of,
-        )
-    )
-    for contribution_id, due_on, partnership_id, case_id in contributions:
-        yield RunningDeadline(
-            "contribution", contribution_id, CONTRIBUTION_CLOCK, due_on, partnership_id, case_id
-        )
 
 
 def _only_runner(session: Session) -> bool:
@@ -130,29 +92,34 @@ def detect(
     """Records, for every running deadline, the furthest rung it has reached by `as_of` as
     raised and any earlier rung not recorded before as skipped; with `digests`, on a working
     day, the day's digests too; commits with a run record (naming the `runner`). None when
-    another runner is detecting at this moment (PostgreSQL)."""
+    another runner is detecting at this moment (PostgreSQL). Only deadlines that may have
+    something new are checked (see the module docstring)."""
     if not _only_runner(session):
         session.rollback()
         return None
     horizon = ladder.horizon(as_of, calendar)
-    deadlines = list(running_deadlines(session=session, horizon=horizon, as_of=as_of))
+    fingerprint = ladder.fingerprint(calendar)
+    deadlines = list(
+        running_deadlines(session=session, horizon=horizon, as_of=as_of, unchecked_on=fingerprint)
+    )
     recorded = _recorded(session, deadlines)
     raised: list[dict[str, object]] = []
     skipped: list[dict[str, object]] = []
-    begun = 0
-    furthest: dict[uuid.UUID, set[str]] = {}  # by partnership: what a digest would list
+    progress: list[dict[str, object]] = []
     for deadline in deadlines:
         key = (deadline.subject_type, deadline.subject_id, deadline.clock, deadline.due_on)
+        progress.append(
+            dict(
+                zip(PROGRESS_KEY, key, strict=True),
+                next_on=next_rung_on(deadline.due_on, as_of, ladder, calendar),
+                ladder=fingerprint,
+                checked_on=as_of,
+            )
+        )
         mine = recorded.get(key, _Recorded(set()))
         last = reminders_reached(deadline.due_on, as_of, ladder, calendar)
         # The reminders recorded already are not worked out again.
         rungs = reached(deadline.due_on, as_of, ladder, calendar, known_reminders=mine.contiguous)
-        if not rungs:
-            continue
-        begun += 1
-        furthest.setdefault(deadline.partnership_id, set()).add(
-            REMINDER if last else rungs[-1].name
-        )
         for rung in rungs:
             if mine.has(rung):
                 continue
@@ -174,13 +141,22 @@ def detect(
             }
             (raised if top else skipped).append(row)
     # Only the rows this run inserted count; a concurrent runner's are ignored. The
-    # deliveries of the raised ones commit with them (the outbox).
+    # deliveries of the raised ones commit with them (the outbox), and so does the progress.
     skipped_ids = insert_new(session, Alert, skipped, UNIQUE_RUNG)
     raised_ids = insert_new(session, Alert, raised, UNIQUE_RUNG)
     new_alerts = session.exec(select(Alert).where(col(Alert.id).in_(raised_ids))).all()
     deliveries = enqueue(session, new_alerts)
+    upsert(session, AlertProgress, progress, PROGRESS_KEY, ("next_on", "ladder", "checked_on"))
+    session.exec(
+        sa_delete(AlertProgress).where(col(AlertProgress.checked_on) < as_of - PROGRESS_KEPT)
+    )
     if digests and calendar.is_working_day(as_of):
+
+        def furthest() -> dict[uuid.UUID, set[str]]:  # by partnership: what a digest lists
+            return _furthest(session, calendar=calendar, ladder=ladder, as_of=as_of)
+
         deliveries += enqueue_digests(session, digest_on=as_of, reached=furthest, now=utcnow())
+    begun = on_the_ladder(session=session, horizon=horizon, as_of=as_of)
     found = Detected(
         as_of=as_of,
         deadlines=begun,
@@ -199,6 +175,19 @@ def detect(
         )
     )
     session.commit()
+    return found
+
+
+def _furthest(
+    session: Session, *, calendar: Calendar, ladder: Ladder, as_of: date
+) -> dict[uuid.UUID, set[str]]:
+    """The furthest rung each running deadline has reached by `as_of`, by partnership."""
+    horizon = ladder.horizon(as_of, calendar)
+    found: dict[uuid.UUID, set[str]] = {}
+    for deadline in running_deadlines(session=session, horizon=horizon, as_of=as_of):
+        name = furthest_rung(deadline.due_on, as_of, ladder, calendar)
+        if name is not None:
+            found.setdefault(deadline.partnership_id, set()).add(name)
     return found
 
 

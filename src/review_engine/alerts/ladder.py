@@ -15,13 +15,24 @@ reached is the one to send; earlier rungs not sent by then are skipped, never se
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal, get_args
 
 from review_engine.calendar import Calendar
 
-__all__ = ["REMINDER", "RUNGS", "Ladder", "Rung", "RungName", "reached", "reminders_reached"]
+__all__ = [
+    "REMINDER",
+    "RUNGS",
+    "Ladder",
+    "Rung",
+    "RungName",
+    "furthest_rung",
+    "next_rung_on",
+    "reached",
+    "reminders_reached",
+]
 
 RungName = Literal["due_soon", "due_today", "overdue", "overdue_reminder"]
 RUNGS: tuple[str, ...] = get_args(RungName)
@@ -47,6 +58,12 @@ class Ladder:
     def horizon(self, as_of: date, calendar: Calendar) -> date:
         """The latest due date whose ladder has begun by `as_of`."""
         return calendar.add_working_days(as_of, self.due_soon_working_days)
+
+    def fingerprint(self, calendar: Calendar) -> str:
+        """What the rungs' days depend on besides the due date: these settings and the
+        calendar (its version names its extra closure days). Short: it is stored."""
+        settings = f"{self.due_soon_working_days}/{self.reminder_every_working_days}"
+        return hashlib.sha256(f"{settings}/{calendar.version}".encode()).hexdigest()[:16]
 
 
 def reminders_reached(due_on: date, as_of: date, ladder: Ladder, calendar: Calendar) -> int:
@@ -81,3 +98,26 @@ def reached(
         starts_on = calendar.add_working_days(starts_on, step)
         rungs.append(Rung(starts_on, REMINDER, sequence))
     return [rung for rung in rungs if rung.starts_on <= as_of]
+
+
+def next_rung_on(due_on: date, as_of: date, ladder: Ladder, calendar: Calendar) -> date | None:
+    """The day the first rung after `as_of` starts for a deadline due on `due_on`; None
+    when none ever will (overdue, and no reminders on this ladder)."""
+    overdue_from = calendar.add_working_days(due_on, 1)
+    starts = [due_on, overdue_from]
+    if ladder.due_soon_working_days > 0:
+        starts.append(calendar.add_working_days(due_on, -ladder.due_soon_working_days))
+    step = ladder.reminder_every_working_days
+    if step > 0:
+        after = reminders_reached(due_on, as_of, ladder, calendar) + 1
+        starts.append(calendar.add_working_days(overdue_from, after * step))
+    return min((day for day in starts if day > as_of), default=None)
+
+
+def furthest_rung(due_on: date, as_of: date, ladder: Ladder, calendar: Calendar) -> str | None:
+    """The name of the furthest rung a deadline due on `due_on` has reached by `as_of`
+    (None before its ladder begins): what a daily digest lists it under."""
+    if reminders_reached(due_on, as_of, ladder, calendar):
+        return REMINDER
+    rungs = reached(due_on, as_of, ladder, calendar)  # no reminder among them
+    return rungs[-1].name if rungs else None

@@ -64,6 +64,24 @@ class Alert(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class AlertProgress(SQLModel, table=True):
+    """How far detection has got with one deadline (subject, clock, due date): every rung
+    starting before `next_on` is recorded. A run checks a deadline with no row, a row
+    worked out on another ladder or calendar, or a `next_on` on or before its day, and no
+    other: a run with nothing new reads no deadline. A row is only a shortcut (a missing
+    one means "check"), so rows not checked for `PROGRESS_KEPT` are deleted."""
+
+    __tablename__ = "alert_progress"
+
+    subject_type: str = Field(primary_key=True, max_length=20)
+    subject_id: uuid.UUID = Field(primary_key=True)
+    clock: str = Field(primary_key=True, max_length=40)
+    due_on: date = Field(primary_key=True)
+    next_on: date | None  # None: no rung ever again (overdue, and no reminders)
+    ladder: str = Field(max_length=16)  # `Ladder.fingerprint`: the rungs' days depend on it
+    checked_on: date = Field(index=True)  # the `as_of` of the run that wrote it
+
+
 class AlertRun(SQLModel, table=True):
     """One run of detection, for `alerts status`: when, as of what day, what it found."""
 

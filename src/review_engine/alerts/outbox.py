@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -71,20 +71,28 @@ def _new_delivery(subscription_id: uuid.UUID, now: datetime, **kind: object) -> 
 
 
 def enqueue_digests(
-    session: Session, *, digest_on: date, reached: dict[uuid.UUID, set[str]], now: datetime
+    session: Session,
+    *,
+    digest_on: date,
+    reached: Callable[[], dict[uuid.UUID, set[str]]],
+    now: datetime,
 ) -> int:
     """Adds the day's digest of each enabled daily-digest subscription for which something
-    is at a rung it wants (`reached`: the furthest rungs reached, by partnership id). Once a
-    day each: `uq_delivery_digest` decides. Runs in the caller's transaction."""
+    is at a rung it wants (`reached()`: the furthest rungs reached, by partnership id, worked
+    out only when a subscription has no digest for the day yet). Once a day each:
+    `uq_delivery_digest` decides. Runs in the caller's transaction."""
+    queued = select(Delivery.subscription_id).where(col(Delivery.digest_on) == digest_on)
     subscriptions = session.exec(
         select(Subscription).where(
-            col(Subscription.enabled).is_(True), col(Subscription.digest) == "daily"
+            col(Subscription.enabled).is_(True),
+            col(Subscription.digest) == "daily",
+            col(Subscription.id).not_in(queued),
         )
     ).all()
     if not subscriptions:
         return 0
     codes = dict(session.exec(select(Partnership.id, Partnership.code)).all())
-    rungs_of = {codes.get(partnership_id): rungs for partnership_id, rungs in reached.items()}
+    rungs_of = {codes.get(partnership_id): rungs for partnership_id, rungs in reached().items()}
     rows = [
         _new_delivery(subscription.id, now, kind="digest", digest_on=digest_on)
         for subscription in subscriptions

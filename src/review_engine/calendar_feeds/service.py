@@ -1,6 +1,6 @@
 """Calendar feed operations (keyword-only; each owns its transaction), and the feed's
 content: every running deadline of its partnerships, read through the same indexed query
-as alert detection (`alerts.detection.running_deadlines`)."""
+as alert detection (`alerts.running.running_deadlines`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from starlette.responses import Response
 
 from review_engine.alerts.compose import SUBJECT_PATHS
-from review_engine.alerts.detection import running_deadlines
+from review_engine.alerts.running import running_deadlines
 from review_engine.auth.models import Principal
 from review_engine.calendar_feeds.ics import DeadlineEntry
 from review_engine.calendar_feeds.models import CalendarFeed
