@@ -15,6 +15,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -290,6 +291,14 @@ def demo_url(app: FastAPI, settings: Settings) -> Iterator[str]:
     with Session(engine) as db_session:
         load_demo(session=db_session, context=clock_context(settings))
     engine.dispose()
+    with served(app) as (host, port):
+        yield f"http://{host}:{port}"
+
+
+@contextmanager
+def served(app: FastAPI) -> Iterator[tuple[str, int]]:
+    """`app` served by uvicorn on a free loopback port, as production serves it: its host
+    and port."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -297,9 +306,12 @@ def demo_url(app: FastAPI, settings: Settings) -> Iterator[str]:
     while not server.started:
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.01)
-    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    host, port = server.servers[0].sockets[0].getsockname()[:2]
+    try:
+        yield host, port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 # --- figures tests report (benchmarks print; tests only note what they measured) ------------

@@ -7,38 +7,28 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from review_engine.idempotency import middleware
+from tests.conftest import served
 
 
 @pytest.fixture
-def served(app: FastAPI) -> Iterator[tuple[str, int]]:
+def failing(app: FastAPI) -> Iterator[tuple[str, int]]:
     """The app, with a route that fails, served by uvicorn as production serves it."""
 
     @app.get("/test-only/boom")
     def boom() -> None:
         raise RuntimeError("a fault the code did not foresee")
 
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.01)
-    yield server.servers[0].sockets[0].getsockname()[:2]
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(app) as address:
+        yield address
 
 
 def _ask(
@@ -57,10 +47,10 @@ def _ask(
 
 
 def test_a_500_keeps_the_connection_for_the_next_request(
-    served: tuple[str, int], caplog: pytest.LogCaptureFixture
+    failing: tuple[str, int], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.ERROR)
-    with socket.create_connection(served, timeout=10) as connection:
+    with socket.create_connection(failing, timeout=10) as connection:
         reader = connection.makefile("rb")
         status, headers, body = _ask(connection, reader, "/test-only/boom?reference=SECRET-REF")
         assert status == 500
