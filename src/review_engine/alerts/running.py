@@ -59,7 +59,10 @@ def _sources(horizon: date, as_of: date) -> list[_Source]:
             col(CaseDeadline.case_id),
             col(CaseDeadline.name),
             col(CaseDeadline.due_on),
-            col(Case.partnership_id),  # joined below
+            # Looked up for the rows read only, not for every deadline the filters pass over.
+            columns(col(Case.partnership_id))
+            .where(col(Case.id) == col(CaseDeadline.case_id))
+            .scalar_subquery(),
             col(CaseDeadline.case_id),
             (running_deadline(), col(CaseDeadline.due_on) <= horizon),
         ),
@@ -114,8 +117,6 @@ def running_deadlines(
         query = columns(
             source.subject_id, source.clock, source.due_on, source.partnership_id, source.case_id
         ).where(*source.running)
-        if source.subject_type == "case":
-            query = query.join(Case, col(Case.id) == col(CaseDeadline.case_id))
         if unchecked_on is not None:
             query = _unchecked(query, source, unchecked_on, as_of)
         for subject_id, clock, due_on, partnership_id, case_id in session.connection().execute(
