@@ -57,6 +57,7 @@ PROGRESS_KEPT = timedelta(days=31)
 or one with no rung to come): should its deadline still run, the next run checks it."""
 # Any fixed number works; it only has to be the same for every runner on this database.
 _LOCK = 0x7265766965770002
+_MANY = 1000  # progress rows written in one run that call for fresh planner statistics
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,11 @@ def detect(
     new_alerts = session.exec(select(Alert).where(col(Alert.id).in_(raised_ids))).all()
     deliveries = enqueue(session, new_alerts)
     upsert(session, AlertProgress, progress, PROGRESS_KEY, ("next_on", "ladder", "checked_on"))
+    if len(progress) >= _MANY and session.get_bind().dialect.name == "postgresql":
+        # Fresh statistics now, not at autovacuum's next pass: planned on an empty table's,
+        # the next run's read of 8,331 deadlines took 811 ms (a merge join on the due date
+        # alone); on these, 10 ms.
+        session.execute(text("ANALYZE alert_progress"))
     session.exec(
         sa_delete(AlertProgress).where(col(AlertProgress.checked_on) < as_of - PROGRESS_KEPT)
     )
