@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
@@ -225,6 +225,19 @@ def test_another_ladder_checks_every_deadline_again(
     found = detect(session=session, calendar=CALENDAR, ladder=faster,
                    as_of=date(2026, 9, 23), started_at=utcnow())  # fmt: skip
     assert tally(found) == (1, 1)
+
+
+def test_a_run_writing_many_progress_rows_leaves_statistics_for_the_next(
+    session: Session, plan: Callable[..., dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a run that writes many progress rows (here, one is many) analyzes the
+    table, so the next run is not planned on an empty table's statistics."""
+    monkeypatch.setattr(detection, "_MANY", 1)
+    plan("2026-08-28")
+    assert tally(run(session, "2026-09-23")) == (1, 5)
+    if session.get_bind().dialect.name == "postgresql":
+        reltuples = text("SELECT reltuples FROM pg_class WHERE relname = 'alert_progress'")
+        assert session.execute(reltuples).scalar_one() == 1
 
 
 def test_progress_not_checked_for_a_month_is_deleted(
